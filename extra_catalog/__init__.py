@@ -1,0 +1,40 @@
+"""extra_catalog: European XFEL data through a catalogue.
+
+A drop-in for EXtra-data's public API whose metadata comes from a SQL
+catalogue instead of every HDF5 file. Public names are imported lazily, so
+``import extra_catalog`` (and the command-line tools) stay fast and do not
+load h5py, pandas or xarray until they are needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._version import __version__
+
+# Public name -> module that defines it. Filled in as the layers land.
+_LAZY: dict[str, str] = {
+    "FileAccess": "extra_catalog.fileaccess",
+    "SourceNameError": "extra_catalog.exceptions",
+    "PropertyNameError": "extra_catalog.exceptions",
+    "TrainIDError": "extra_catalog.exceptions",
+    "AliasError": "extra_catalog.exceptions",
+    "MultiRunError": "extra_catalog.exceptions",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'extra_catalog' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
