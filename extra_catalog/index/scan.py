@@ -1,0 +1,113 @@
+"""The cheap part of a crawl: list a run's files and compare them with the catalogue.
+
+Only ``os.scandir`` and ``stat`` are used here; no HDF5 file is opened. A file
+counts as unchanged when its size, modification time and inode all match
+what the catalogue recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["FileStat", "RunDiff", "list_run_files", "diff_run"]
+
+#: Names in a run directory that are not data files of the run.
+IGNORED_NAMES = frozenset({"overview.h5"})
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What ``stat`` says about one file; ``error`` is set when it could not be read."""
+
+    name: str
+    size: int = 0
+    mtime: float = 0.0
+    inode: int = 0
+    error: str | None = None
+
+    def key(self) -> tuple[int, float, int]:
+        """The triple compared with the catalogue to detect a change."""
+        return (self.size, self.mtime, self.inode)
+
+
+@dataclass
+class RunDiff:
+    """How a run directory differs from what the catalogue holds."""
+
+    new: list[FileStat] = field(default_factory=list)
+    changed: list[FileStat] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[FileStat] = field(default_factory=list)
+    broken: list[FileStat] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when the catalogue already matches the directory."""
+        return not (self.new or self.changed or self.removed or self.broken)
+
+    def to_read(self) -> list[FileStat]:
+        """The files that must be opened and (re)recorded."""
+        return self.new + self.changed
+
+
+def list_run_files(run_dir: str | os.PathLike) -> list[FileStat]:
+    """Stat every ``*.h5`` data file in *run_dir*, sorted by name.
+
+    Broken symbolic links and files that cannot be stat'ed are returned
+    with ``error`` set rather than raising, so one bad entry never hides
+    the rest of the run.
+    """
+    out = []
+    with os.scandir(run_dir) as entries:
+        for entry in entries:
+            if not entry.name.endswith(".h5") or entry.name in IGNORED_NAMES:
+                continue
+            try:
+                st = entry.stat()
+            except FileNotFoundError:
+                out.append(FileStat(entry.name, error="broken symbolic link"))
+                continue
+            except OSError as exc:
+                out.append(FileStat(entry.name, error=f"cannot stat: {exc.strerror or exc}"))
+                continue
+            out.append(FileStat(entry.name, st.st_size, st.st_mtime, st.st_ino))
+    return sorted(out, key=lambda f: f.name)
+
+
+def diff_run(files: list[FileStat],
+             catalogued: Mapping[str, tuple[int, float, int]]) -> RunDiff:
+    """Compare a run's files with the catalogue's (size, mtime, inode) per name."""
+    diff = RunDiff()
+    seen = set()
+    for f in files:
+        seen.add(f.name)
+        if f.error is not None:
+            diff.broken.append(f)
+        elif f.name not in catalogued:
+            diff.new.append(f)
+        elif tuple(catalogued[f.name]) != f.key():
+            diff.changed.append(f)
+        else:
+            diff.unchanged.append(f)
+    diff.removed = sorted(set(catalogued) - seen)
+    return diff
+
+
+def newest_mtime(files: list[FileStat]) -> float:
+    """The latest modification time among readable files (0 if none)."""
+    return max((f.mtime for f in files if f.error is None), default=0.0)
+
+
+def is_settled(files: list[FileStat], settle: float, now: float | None = None) -> bool:
+    """Whether no file of the run was modified in the last *settle* seconds.
+
+    A run still being written gets new sequence files and growing files;
+    leaving it until it has been quiet for a while means it is never
+    recorded half-written.
+    """
+    now = time.time() if now is None else now
+    return now - newest_mtime(files) >= settle
