@@ -149,3 +149,47 @@ class CatalogError(ExtraCatalogError):
 
 class NotImplementedYetError(ExtraCatalogError, NotImplementedError):
     """A feature that is planned but not built yet in extra_catalog."""
+
+
+# --- catalogue errors (appended by the catalogue layer) ---------------------
+
+
+class CatalogConnectionError(CatalogError):
+    """The catalogue URL is malformed or its database cannot be reached."""
+
+
+class NotACatalogError(CatalogError):
+    """The database exists but is not an extra_catalog catalogue."""
+
+
+class CatalogRevisionError(CatalogError):
+    """The catalogue schema is older or newer than this extra_catalog expects.
+
+    Attributes
+    ----------
+    url : str
+        The catalogue, as given by the user (password hidden).
+    found, expected : str or None
+        The revision stored in the catalogue and the one the code expects.
+    """
+
+    def __init__(self, message: str, url: str, found: str | None, expected: str):
+        self.url = url
+        self.found = found
+        self.expected = expected
+        super().__init__(message)
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.url, self.found, self.expected))
+
+
+class CatalogLockedError(CatalogError):
+    """Another process held the catalogue's write lock for longer than the busy timeout."""
+
+
+__all__ += [
+    "CatalogConnectionError",
+    "NotACatalogError",
+    "CatalogRevisionError",
+    "CatalogLockedError",
+]

@@ -1,0 +1,150 @@
+"""Rebuilding run and file records from the catalogue.
+
+:func:`load_run_record` issues a fixed number of SELECTs (one per table)
+whatever the number of files, then assembles records in Python.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from ..records import FileRecord, IndexGroupRecord, ProblemRecord, RunValueRecord, SourceRecord
+from . import _encode as enc
+from .models import (
+    UNREADABLE_POSITION,
+    File,
+    FileSource,
+    IndexGroup,
+    KeysetKey,
+    LegacyName,
+    Problem,
+    Proposal,
+    Run,
+    RunValue,
+    Source,
+)
+from .records import RunInfo, RunProblem, RunRecord, UnreadableFile
+
+__all__ = ["run_info", "load_run_record"]
+
+
+def run_info(run: Run, proposal: Proposal) -> RunInfo:
+    """The :class:`RunInfo` of a run row."""
+    return RunInfo(
+        instrument=proposal.instrument, cycle=proposal.cycle, proposal=proposal.number,
+        run=run.number, data_category=run.data_category, path=run.path,
+        first_train=run.first_train, last_train=run.last_train, n_trains=run.n_trains,
+        format_version=run.format_version, creation_date=run.creation_date,
+        update_date=run.update_date, sample=run.sample, run_type=run.run_type,
+    )
+
+
+def _problem(row: Any) -> ProblemRecord:
+    return ProblemRecord(check=row.check_name, message=row.message, source=row.source,
+                         dataset=row.dataset, train_id=row.train_id)
+
+
+def load_run_record(session: Session, run: Run, proposal: Proposal) -> RunRecord:
+    """Load everything stored about *run* into a :class:`RunRecord`."""
+    files = session.execute(select(File).where(File.run_id == run.id)
+                            .order_by(File.name)).scalars().all()
+    sources = _load_sources(session, run.id)
+    legacy = _load_legacy(session, run.id)
+    problems = session.execute(select(Problem.__table__).where(Problem.run_id == run.id)
+                               .order_by(Problem.id)).all()
+    file_problems: dict[int, list[tuple[int, ProblemRecord]]] = defaultdict(list)
+    names = {f.id: f.name for f in files}
+    run_problems: list[RunProblem] = []
+    unreadable_problem: dict[int, ProblemRecord] = {}
+    for row in problems:
+        if row.position is None:
+            path = None if row.file_id is None else os.path.join(run.path, names[row.file_id])
+            run_problems.append(RunProblem(_problem(row), path))
+        elif row.position == UNREADABLE_POSITION:
+            unreadable_problem[row.file_id] = _problem(row)
+        else:
+            file_problems[row.file_id].append((row.position, _problem(row)))
+
+    records, unreadable, changed = [], [], []
+    for f in files:
+        path = os.path.join(run.path, f.name)
+        if f.state == "unreadable":
+            problem = unreadable_problem.get(f.id) or ProblemRecord(
+                "unreadable", "file could not be read")
+            unreadable.append(UnreadableFile(path, f.size, f.mtime, f.inode, problem))
+            continue
+        if f.state == "changed":
+            changed.append(path)
+        records.append(FileRecord(
+            path=path, size=f.size, mtime=f.mtime, inode=f.inode,
+            format_version=f.format_version or "", train_ids=f.train_ids or b"",
+            validity=f.validity or b"", timestamps=f.timestamps,
+            metadata=enc.pairs_from_json(f.metadata_json or "[]"),
+            sources=tuple(sources.get(f.id, ())), legacy_sources=tuple(legacy.get(f.id, ())),
+            problems=tuple(p for _, p in sorted(file_problems.get(f.id, []),
+                                                key=lambda item: item[0])),
+        ))
+    return RunRecord(info=run_info(run, proposal), files=tuple(records),
+                     unreadable=tuple(unreadable), changed=tuple(changed),
+                     problems=tuple(run_problems), indexed_at=run.indexed_at)
+
+
+def _load_sources(session: Session, run_id: int) -> dict[int, list[SourceRecord]]:
+    """SourceRecords of every file of the run, by file id, in file order."""
+    in_run = (select(FileSource.id).join(File, File.id == FileSource.file_id)
+              .where(File.run_id == run_id))
+    keyset_ids = (select(FileSource.keyset_id).join(File, File.id == FileSource.file_id)
+                  .where(File.run_id == run_id))
+    value_set_ids = (select(FileSource.runvalue_set_id)
+                     .join(File, File.id == FileSource.file_id).where(File.run_id == run_id))
+
+    keysets: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(select(KeysetKey.__table__)
+                               .where(KeysetKey.keyset_id.in_(keyset_ids))
+                               .order_by(KeysetKey.keyset_id, KeysetKey.position)):
+        keysets[row.keyset_id].append(row)
+    value_sets: dict[int, list[RunValueRecord]] = defaultdict(list)
+    for row in session.execute(select(RunValue.__table__)
+                               .where(RunValue.set_id.in_(value_set_ids))
+                               .order_by(RunValue.set_id, RunValue.position)):
+        value_sets[row.set_id].append(enc.run_value_from_columns(row))
+    groups: dict[int, list[IndexGroupRecord]] = defaultdict(list)
+    for row in session.execute(select(IndexGroup.__table__)
+                               .where(IndexGroup.file_source_id.in_(in_run))
+                               .order_by(IndexGroup.file_source_id, IndexGroup.position)):
+        groups[row.file_source_id].append(IndexGroupRecord(row.name, row.first, row.count))
+
+    by_file: dict[int, list[SourceRecord]] = defaultdict(list)
+    rows = session.execute(
+        select(FileSource.id, FileSource.file_id, FileSource.section, FileSource.keyset_id,
+               FileSource.runvalue_set_id, FileSource.key_lengths, Source.name)
+        .join(Source, Source.id == FileSource.source_id)
+        .join(File, File.id == FileSource.file_id)
+        .where(File.run_id == run_id).order_by(FileSource.file_id, FileSource.position))
+    for row in rows:
+        lengths = enc.decode_lengths(row.key_lengths)
+        keys = tuple(enc.key_from_columns(k, n) for k, n in zip(keysets[row.keyset_id], lengths))
+        values = tuple(value_sets[row.runvalue_set_id]) if row.runvalue_set_id else ()
+        by_file[row.file_id].append(SourceRecord(
+            name=row.name, section=row.section, index_groups=tuple(groups.get(row.id, ())),
+            keys=keys, run_values=values))
+    return by_file
+
+
+def _load_legacy(session: Session, run_id: int) -> dict[int, list[tuple[str, str]]]:
+    legacy_source, target_source = aliased(Source), aliased(Source)
+    rows = session.execute(
+        select(LegacyName.file_id, legacy_source.name, target_source.name)
+        .join(legacy_source, legacy_source.id == LegacyName.legacy_id)
+        .join(target_source, target_source.id == LegacyName.target_id)
+        .join(File, File.id == LegacyName.file_id)
+        .where(File.run_id == run_id).order_by(LegacyName.file_id, LegacyName.position))
+    by_file: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for file_id, old, new in rows:
+        by_file[file_id].append((old, new))
+    return by_file
