@@ -1,0 +1,438 @@
+"""FileAccess: one EuXFEL HDF5 file, described from the file or from a record.
+
+A FileAccess answers every metadata question (train IDs, sources, keys,
+index arrays, RUN values...) from a :class:`~extra_catalog.records.FileRecord`.
+Built from a path it reads that record from the file once; built with
+:meth:`FileAccess.from_record` it takes the catalogue's record and does not
+touch the file until data is read through :attr:`FileAccess.file` or
+:meth:`FileAccess.dset_proxy`. There is one instance per absolute path.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+import h5py
+import numpy as np
+
+from ..exceptions import CorruptFileError, DataFileError, PropertyNameError, SourceNameError
+from ..records import FileRecord, KeyRecord, ProblemRecord, Scalar, SourceRecord
+from . import handles
+from .codec import decode_array, dtype_from_str
+from .extract import FileBasics, read_basics, read_source
+from .h5info import to_scalar
+from .paths import PathInfo, parse_path
+from .proxy import DatasetProxy
+
+__all__ = ["FileAccess", "KeyInfo"]
+
+_registry: weakref.WeakValueDictionary[str, FileAccess] = weakref.WeakValueDictionary()
+_registry_lock = threading.RLock()
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What is known of one key (dataset) without reading its data.
+
+    Attributes
+    ----------
+    dtype : numpy.dtype
+    entry_shape : tuple of int
+        Shape of one entry (dataset shape without the first axis).
+    length : int
+        Number of entries stored in this file.
+    chunks, compression, compression_opts, shuffle
+        HDF5 storage settings (chunks None when contiguous).
+    attrs : dict
+        Karabo attributes (CONTROL: property group attrs merged).
+    """
+
+    dtype: np.dtype
+    entry_shape: tuple[int, ...]
+    length: int
+    chunks: tuple[int, ...] | None
+    compression: str | None
+    compression_opts: int | None
+    shuffle: bool
+    attrs: dict[str, Scalar]
+
+
+def _restore(filename: str, record: FileRecord | None) -> FileAccess:
+    """Unpickle: the registered instance of *filename*, else one from *record*
+    (or from the file when the record was not complete yet)."""
+    with _registry_lock:
+        existing = _registry.get(filename)
+    if existing is not None:
+        return existing
+    if record is None:
+        return FileAccess(filename)
+    return FileAccess.from_record(record)
+
+
+class FileAccess:
+    """Access to one EuXFEL HDF5 file.
+
+    Parameters
+    ----------
+    filename : str or path-like
+        Path of the file; instances are shared per absolute path.
+    _cache_info : FileRecord, optional
+        A record of this file (as :meth:`from_record`), to avoid reading it.
+
+    Raises
+    ------
+    DataFileNotFoundError, DataFilePermissionError, CorruptFileError
+        When the file cannot be opened or read.
+    FileStructureError
+        When the file is HDF5 but not EuXFEL data.
+    """
+
+    filename: str
+    format_version: str
+    control_sources: frozenset[str]
+    instrument_sources: frozenset[str]
+    reduction_sources: frozenset[str]
+    errata_sources: frozenset[str]
+    legacy_sources: dict[str, str]
+    is_voview: bool
+
+    def __new__(cls, filename: str | os.PathLike, _cache_info: FileRecord | None = None) -> FileAccess:
+        path = os.path.abspath(os.fspath(filename))
+        if _cache_info is not None:
+            if os.path.abspath(_cache_info.path) != path:
+                raise ValueError(f"record is for {_cache_info.path}, not {path}")
+            return cls.from_record(_cache_info)
+        with _registry_lock:
+            existing = _registry.get(path)
+        if existing is not None:
+            return existing
+        basics, st, is_voview = _read_basics(path)
+        inst = cls._build(basics.record, {n: sec for n, (sec, _) in basics.sources.items()}, is_voview)
+        inst._basics = basics
+        inst.metadata_fstat = st
+        with _registry_lock:
+            # Another thread may have registered the path meanwhile: share it.
+            return _registry.setdefault(path, inst)
+
+    @classmethod
+    def from_record(cls, record: FileRecord) -> FileAccess:
+        """The FileAccess described by *record*, without opening the file.
+
+        An instance already registered for the path is reused when its size
+        and mtime match the record, else replaced by a new one.
+        """
+        path = os.path.abspath(record.path)
+        with _registry_lock:
+            existing = _registry.get(path)
+            if existing is not None and (existing._head.size, existing._head.mtime) == (
+                record.size, record.mtime
+            ):
+                return existing
+            sections = {s.name: s.section for s in record.sources}
+            inst = cls._build(record, sections, os.path.basename(path) == "overview.h5")
+            inst._record = record
+            inst._src_records = {s.name: s for s in record.sources}
+            _registry[path] = inst
+            return inst
+
+    @classmethod
+    def _build(cls, head: FileRecord, sections: dict[str, str], is_voview: bool) -> FileAccess:
+        self = object.__new__(cls)
+        self._head = head  # the record, complete or without its sources
+        self._record: FileRecord | None = None
+        self._basics: FileBasics | None = None
+        self._src_records: dict[str, SourceRecord] = {}
+        self._src_problems: dict[str, tuple[ProblemRecord, ...]] = {}
+        self._lock = threading.Lock()
+        self.filename = os.path.abspath(head.path)
+        self.format_version = head.format_version
+        self.is_voview = is_voview
+        self._sections = sections
+        by_section: dict[str, set[str]] = {}
+        for name, section in sections.items():
+            by_section.setdefault(section, set()).add(name)
+        self.control_sources = frozenset(by_section.get("CONTROL", ()))
+        self.instrument_sources = frozenset(by_section.get("INSTRUMENT", ()))
+        self.reduction_sources = frozenset(by_section.get("REDUCTION", ()))
+        self.errata_sources = frozenset(by_section.get("ERRATA", ()))
+        self.legacy_sources = dict(head.legacy_sources)
+        self._index_cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._keys_cache: dict[str, dict[str, KeyRecord]] = {}
+        return self
+
+    # ---- identity, pickling --------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileAccess) and other.filename == self.filename
+
+    def __hash__(self) -> int:
+        return hash((FileAccess, self.filename))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A complete record travels along, so a worker process need not
+        # open the file for metadata; otherwise the worker reads the file.
+        return (_restore, (self.filename, self._record))
+
+    def __repr__(self) -> str:
+        return f"FileAccess({self.filename!r})"
+
+    # ---- per-file facts ----------------------------------------------------------
+
+    @property
+    def all_sources(self) -> frozenset[str]:
+        """Control and instrument sources (not legacy names, not auxiliary)."""
+        return self.control_sources | self.instrument_sources
+
+    @cached_property
+    def train_ids(self) -> np.ndarray:
+        """Train IDs (uint64) of the file, trailing zero padding dropped."""
+        return decode_array(self._head.train_ids)
+
+    @cached_property
+    def validity_flag(self) -> np.ndarray:
+        """Bool per train: True for good trains, False for suspect ones."""
+        return decode_array(self._head.validity).astype(bool)
+
+    @property
+    def valid_train_ids(self) -> np.ndarray:
+        """Train IDs of the good (not suspect) trains."""
+        return self.train_ids[self.validity_flag]
+
+    @cached_property
+    def timestamps(self) -> np.ndarray | None:
+        """``INDEX/timestamp`` (uint64 ns since the epoch) or None if absent."""
+        ts = self._head.timestamps
+        return None if ts is None else decode_array(ts)
+
+    @cached_property
+    def metadata_fstat(self) -> os.stat_result:
+        """``os.stat`` of the file when it was read (built from a record:
+        size, mtime and inode set, other fields 0)."""
+        r = self._head
+        return os.stat_result((0, r.inode, 0, 0, 0, 0, r.size, 0, r.mtime, 0))
+
+    @property
+    def problems(self) -> tuple[ProblemRecord, ...]:
+        """Problems noticed while reading the file (reads every source)."""
+        return self.to_record().problems
+
+    def metadata(self) -> dict[str, Scalar]:
+        """METADATA scalars (bytes decoded); ``{'dataFormatVersion': '0.5'}`` for 0.5."""
+        return dict(self._head.metadata)
+
+    def has_train_ids(self, tids: np.ndarray, inc_suspect: bool = False) -> bool:
+        """Whether any of *tids* is a train of this file (suspect ones only
+        when *inc_suspect*)."""
+        mine = self.train_ids if inc_suspect else self.valid_train_ids
+        return bool(np.isin(np.asarray(tids, dtype=np.uint64), mine).any())
+
+    def to_record(self) -> FileRecord:
+        """Everything known about this file, for the catalogue.
+
+        Built from a file, this reads every source not read yet.
+        """
+        if self._record is None:
+            sources = tuple(self._source(name) for name in self._sections)
+            problems = list(self._head.problems)
+            for name in self._sections:
+                problems += self._src_problems.get(name, ())
+            self._record = replace(self._head, sources=sources, problems=tuple(problems))
+        return self._record
+
+    # ---- path information --------------------------------------------------------
+
+    @cached_property
+    def _path_info(self) -> PathInfo:
+        info = parse_path(self.filename)
+        if info.instrument is None:
+            real = os.path.realpath(self.filename)
+            if real != self.filename:
+                info = parse_path(real)
+        return info
+
+    storage_class = property(lambda self: self._path_info.storage_class, doc="'raw', 'proc'... or None")
+    instrument = property(lambda self: self._path_info.instrument, doc="Instrument from the path")
+    cycle = property(lambda self: self._path_info.cycle, doc="Cycle from the path")
+    proposal = property(lambda self: self._path_info.proposal, doc="Proposal number from the path")
+    run = property(lambda self: self._path_info.run, doc="Run number from name or path")
+    data_category = property(lambda self: self._path_info.data_category, doc="'RAW', 'CORR'...")
+    aggregator = property(lambda self: self._path_info.aggregator, doc="'DA01', 'AGIPD00'...")
+    sequence = property(lambda self: self._path_info.sequence, doc="Sequence number")
+
+    # ---- sources and keys ----------------------------------------------------------
+
+    def _source(self, source: str) -> SourceRecord:
+        name = self.legacy_sources.get(source, source)
+        rec = self._src_records.get(name)
+        if rec is not None:
+            return rec
+        if name not in self._sections:
+            raise SourceNameError(
+                source, f"{self.filename} has no source named {source!r}; "
+                "see .all_sources (auxiliary: .reduction_sources, .errata_sources)"
+            )
+        with self._lock:
+            rec = self._src_records.get(name)
+            if rec is None:
+                rec, problems = _read_source(self.filename, self.file, self._basics, name)
+                self._src_problems[name] = problems
+                self._src_records[name] = rec
+        return rec
+
+    def source_section(self, source: str) -> str:
+        """'CONTROL', 'INSTRUMENT', 'REDUCTION' or 'ERRATA'."""
+        return self._source(source).section
+
+    def index_groups(self, source: str) -> set[str]:
+        """Index groups of *source*: ``{''}`` for CONTROL sources."""
+        return {g.name for g in self._source(source).index_groups}
+
+    def get_index(self, source: str, group: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(first, count)`` uint64 arrays, one entry per train.
+
+        Raises
+        ------
+        SourceNameError
+            Unknown source.
+        ValueError
+            The source has no such index group.
+        """
+        src = self._source(source)
+        cache_key = (src.name, group)
+        try:
+            return self._index_cache[cache_key]
+        except KeyError:
+            pass
+        for rec in src.index_groups:
+            if rec.name == group:
+                value = (decode_array(rec.first), decode_array(rec.count))
+                self._index_cache[cache_key] = value
+                return value
+        raise ValueError(
+            f"{self.filename}: source {source!r} has no index group {group!r} "
+            f"(groups: {sorted(g.name for g in src.index_groups)})"
+        )
+
+    def _keys(self, source: str) -> dict[str, KeyRecord]:
+        src = self._source(source)
+        keys = self._keys_cache.get(src.name)
+        if keys is None:
+            keys = self._keys_cache[src.name] = {k.name: k for k in src.keys}
+        return keys
+
+    def get_keys(self, source: str) -> set[str]:
+        """All keys of *source* (CONTROL keys end in ``.value``/``.timestamp``)."""
+        return set(self._keys(source))
+
+    def get_one_key(self, source: str, index_group: str | None = None) -> str | None:
+        """Some key of *source* (in *index_group* if given), None if it has none."""
+        prefix = "" if not index_group else index_group + "."
+        for name in self._keys(source):
+            if name.startswith(prefix):
+                return name
+        return None
+
+    def has_source_key(self, source: str, key: str) -> bool:
+        """Whether *source* has exactly the key *key* in this file."""
+        return key in self._keys(source)
+
+    def key_info(self, source: str, key: str) -> KeyInfo:
+        """dtype, entry shape, storage and attributes of one key.
+
+        Raises
+        ------
+        PropertyNameError
+            Unknown key.
+        """
+        rec = self._keys(source).get(key)
+        if rec is None:
+            raise PropertyNameError(key, source)
+        return KeyInfo(
+            dtype=dtype_from_str(rec.dtype),
+            entry_shape=tuple(rec.entry_shape),
+            length=rec.length,
+            chunks=None if rec.chunks is None else tuple(rec.chunks),
+            compression=rec.compression,
+            compression_opts=rec.compression_opts,
+            shuffle=rec.shuffle,
+            attrs=dict(rec.attrs),
+        )
+
+    def dataset_path(self, source: str, key: str) -> str:
+        """HDF5 path of the dataset of *key* (the canonical source's path)."""
+        src = self._source(source)
+        return f"{src.section}/{src.name}/{key.replace('.', '/')}"
+
+    def get_run_keys(self, source: str) -> set[str]:
+        """Keys of ``RUN/<source>`` (empty set when there are none)."""
+        return {rv.key for rv in self._source(source).run_values}
+
+    def get_run_values(self, source: str) -> dict[str, Any]:
+        """RUN values of *source*: key -> value (strings decoded).
+
+        Scalars come from the record; array values are read from the file.
+        """
+        src = self._source(source)
+        out: dict[str, Any] = {}
+        for rv in src.run_values:
+            if rv.summary is None:
+                out[rv.key] = rv.value
+            elif rv.summary == "empty":
+                out[rv.key] = None
+            else:
+                out[rv.key] = self._read_run_array(src.name, rv.key)
+        return out
+
+    def _read_run_array(self, source: str, key: str) -> Any:
+        value = self.file[f"RUN/{source}/{key.replace('.', '/')}"][0]
+        if isinstance(value, np.ndarray) and value.dtype.kind == "O":
+            return np.array([to_scalar(v) for v in value.reshape(-1)], dtype=object).reshape(
+                value.shape
+            )
+        return value
+
+    # ---- data access -------------------------------------------------------------
+
+    @property
+    def file(self) -> h5py.File:
+        """The open h5py file (opened now if it is not open)."""
+        return handles.open_file(self.filename)
+
+    def dset_proxy(self, path: str) -> DatasetProxy:
+        """A lazy proxy for the dataset at *path* in this file."""
+        return DatasetProxy(self, path)
+
+    def close(self) -> None:
+        """Let the file be closed (objects still in use keep it open)."""
+        handles.get_handle_cache().close(self.filename)
+
+
+def _read_basics(path: str) -> tuple[FileBasics, os.stat_result, bool]:
+    """Read the cheap part of the file at *path*; errors name the path."""
+    st = handles.stat_file(path)
+    f = handles.open_file(path)
+    try:
+        basics = read_basics(path, f, st)
+        is_voview = "virtual_overview_version" in f.attrs
+    except DataFileError:
+        raise
+    except (OSError, RuntimeError) as exc:
+        handles.get_handle_cache().close(path)
+        raise CorruptFileError(path, f"error while reading the file: {exc}") from None
+    return basics, st, is_voview
+
+
+def _read_source(
+    path: str, f: h5py.File, basics: FileBasics | None, name: str
+) -> tuple[SourceRecord, tuple[ProblemRecord, ...]]:
+    if basics is None:  # pragma: no cover - records always hold every source
+        raise RuntimeError(f"{path}: source {name!r} missing from the record")
+    try:
+        return read_source(f, basics, name)
+    except (OSError, RuntimeError) as exc:
+        raise CorruptFileError(path, f"error while reading source {name!r}: {exc}") from None
