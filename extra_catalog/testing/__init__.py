@@ -17,11 +17,14 @@ from .devices import (AuxiliarySource, Camera, ControlDevice, Device, JUNGFRAUMo
                       RunOnlyDevice, XGM, XTDFModule)
 from .faults import BOGUS_TRAIN_ID, FAULTS, FILE_FAULTS, RUN_FAULTS
 from .files import read_recipe, write_file
+from .runs import (DETECTORS, append_sequence, default_aggregators, detector_aggregators,
+                   file_name, grow_file, write_run)
 
 __all__ = [
     "FORMAT_VERSIONS", "TIMESTAMP_ORIGIN_NS", "TRAIN_PERIOD_NS", "MockDataError",
     "Device", "XGM", "Motor", "Camera", "ControlDevice", "RunOnlyDevice",
     "XTDFModule", "JUNGFRAUModule", "AuxiliarySource",
     "FAULTS", "FILE_FAULTS", "RUN_FAULTS", "BOGUS_TRAIN_ID",
-    "write_file", "read_recipe",
+    "write_file", "read_recipe", "write_run", "grow_file", "append_sequence",
+    "default_aggregators", "detector_aggregators", "DETECTORS", "file_name",
 ]

@@ -17,6 +17,7 @@ __all__ = ["Storage", "CONTIGUOUS", "write_dataset", "write_strings", "set_attrs
 
 #: vlen UTF-8 strings, as Karabo string properties are stored.
 STRING_DTYPE = h5py.string_dtype("utf-8")
+_STRING_TID = h5t.py_create(STRING_DTYPE, logical=True)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,16 @@ def _dcpl(shape: tuple[int, ...], storage: Storage) -> h5p.PropDCID:
     return dcpl
 
 
+_TYPES: dict[np.dtype, h5t.TypeID] = {}
+
+
+def _type_id(dtype: np.dtype) -> h5t.TypeID:
+    tid = _TYPES.get(dtype)
+    if tid is None:
+        tid = _TYPES[dtype] = h5t.py_create(dtype)
+    return tid
+
+
 def write_dataset(file: h5py.File, path: str, data: np.ndarray,
                   storage: Storage = CONTIGUOUS) -> None:
     """Create dataset *path* (intermediate groups included) holding *data*.
@@ -82,20 +93,23 @@ def write_dataset(file: h5py.File, path: str, data: np.ndarray,
         return
     shape = data.shape
     if storage.chunks is not None:
-        maxshape = (h5s.UNLIMITED,) + shape[1:]
-        space = h5s.create_simple(shape, maxshape)
+        space = h5s.create_simple(shape, (h5s.UNLIMITED,) + shape[1:])
+        dcpl = _dcpl(shape, storage)
     else:
-        space = h5s.create_simple(shape)
-    dset = h5d.create(file.id, path.encode(), h5t.py_create(data.dtype), space,
-                      dcpl=_dcpl(shape, storage), lcpl=_LCPL)
+        space, dcpl = h5s.create_simple(shape), None
+    dset = h5d.create(file.id, path.encode(), _type_id(data.dtype), space, dcpl=dcpl, lcpl=_LCPL)
     if data.size:
         dset.write(h5s.ALL, h5s.ALL, data)
 
 
 def write_strings(file: h5py.File, path: str, values: np.ndarray | list[str]) -> None:
     """Create a vlen UTF-8 string dataset (entries may be str or bytes)."""
-    arr = np.asarray(values, dtype=object)
-    file.create_dataset(path, data=arr, dtype=STRING_DTYPE)
+    arr = np.asarray(values, dtype=STRING_DTYPE)
+    dset = h5d.create(file.id, path.encode(), _STRING_TID, h5s.create_simple(arr.shape),
+                      lcpl=_LCPL)
+    if arr.size:
+        # Without an explicit memory type h5py converts str and bytes alike.
+        dset.write(h5s.ALL, h5s.ALL, arr)
 
 
 def set_attrs(obj: h5py.Group | h5py.Dataset, attrs: dict[str, object]) -> None:

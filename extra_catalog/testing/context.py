@@ -127,8 +127,11 @@ class WriteContext:
         ``with_data=False`` the CONTROL group is empty and every count is 0
         (a source with run values only).
         """
-        self.file.require_group(f"CONTROL/{source}")
-        self.file.require_group(f"RUN/{source}")
+        # Groups appear implicitly with their first dataset; create only empty ones.
+        if not (with_data and props):
+            self.file.require_group(f"CONTROL/{source}")
+        if not (props or run_only):
+            self.file.require_group(f"RUN/{source}")
         paths = []
         for prop in props:
             sub = prop.path.replace(".", "/")

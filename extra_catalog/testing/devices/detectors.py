@@ -67,8 +67,8 @@ class XTDFModule(Device):
       ``image.length`` (uint32) = bytes per frame, ``image.status`` (uint16) = 0.
 
     ``image.data`` has one frame per chunk and the given compression
-    (``'gzip'`` = deflate, or None); *shuffle* defaults to True for
-    corrected data. *frame_shape* ``(ny, nx)`` overrides the module's pixel
+    (``'gzip'`` = deflate, or None), with the shuffle filter unless
+    ``shuffle=False``. *frame_shape* ``(ny, nx)`` overrides the module's pixel
     dimensions so large runs stay small on disk.
     """
 
@@ -77,7 +77,7 @@ class XTDFModule(Device):
     raw: bool = True
     frame_shape: tuple[int, int] | None = None
     compression: str | None = "gzip"
-    shuffle: bool | None = None
+    shuffle: bool = True
     skip_trains: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
@@ -109,7 +109,7 @@ class XTDFModule(Device):
         ny, nx = self.frame_shape or XTDF_PIXELS[self.detector]
         yx = np.add.outer(np.arange(ny), np.arange(nx))
         base = mod(tids * np.uint64(7) + np.uint64(h), 16384) + 3 * k
-        shuffle = (not self.raw) if self.shuffle is None else self.shuffle
+        shuffle = self.shuffle
         col = (lambda a: a[:, None]) if self.raw else (lambda a: a)
         if self.raw:
             n_g = XTDF_GAIN_AXIS[self.detector]
