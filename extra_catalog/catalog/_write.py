@@ -34,7 +34,7 @@ from .models import (
 )
 from .records import UnreadableFile
 
-__all__ = ["insert_ignore", "insert_files", "delete_files", "prune_shared", "problem_row"]
+__all__ = ["bulk_insert", "insert_ignore", "insert_files", "delete_files", "prune_shared", "problem_row"]
 
 # Bound parameters per IN (...) list: far below every backend's limit.
 _CHUNK = 500
@@ -43,6 +43,16 @@ _CHUNK = 500
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def bulk_insert(model: type) -> Any:
+    """A multi-row INSERT sending every row in one batch.
+
+    The ORM omits None values per row and so splits a batch into one
+    statement per distinct set of non-None columns; ``render_nulls`` keeps
+    a single statement.
+    """
+    return insert(model).execution_options(render_nulls=True)
 
 
 def insert_ignore(session: Session, model: type, conflict: str) -> Any:
@@ -101,7 +111,7 @@ def keyset_ids(session: Session, keysets: dict[str, Sequence[KeyRecord]]) -> dic
     rows = [{"keyset_id": ids[d], "position": i, **enc.key_columns(k)}
             for d in created for i, k in enumerate(keysets[d])]
     if rows:
-        session.execute(insert(KeysetKey), rows)
+        session.execute(bulk_insert(KeysetKey), rows)
     return ids
 
 
@@ -112,7 +122,7 @@ def run_value_set_ids(session: Session,
     rows = [{"set_id": ids[d], "position": i, **enc.run_value_columns(v)}
             for d in created for i, v in enumerate(sets[d])]
     if rows:
-        session.execute(insert(RunValue), rows)
+        session.execute(bulk_insert(RunValue), rows)
     return ids
 
 
@@ -148,7 +158,7 @@ def insert_files(session: Session, run_id: int, files: Sequence[FileRecord],
     rows += [_file_row(run_id, u, "unreadable") for u in unreadable]
     if not rows:
         return
-    statement = insert(File).returning(File.name, File.id)
+    statement = bulk_insert(File).returning(File.name, File.id)
     file_ids = {name: file_id for name, file_id in session.execute(statement, rows)}
     problems = [problem_row(run_id, file_ids[u.name], UNREADABLE_POSITION, u.problem)
                 for u in unreadable]
@@ -183,17 +193,21 @@ def _insert_contents(session: Session, run_id: int, files: Sequence[FileRecord],
                    for pos, (old, new) in enumerate(record.legacy_sources)]
         problems += [problem_row(run_id, file_id, pos, p) for pos, p in enumerate(record.problems)]
     if fs_rows:
-        statement = insert(FileSource).returning(FileSource.id, sort_by_parameter_order=True)
-        fs_ids = session.execute(statement, fs_rows).scalars().all()
-        group_rows = [{"file_source_id": fs_id, "position": pos, "name": g.name,
-                       "first": g.first, "count": g.count}
-                      for fs_id, gs in zip(fs_ids, groups) for pos, g in enumerate(gs)]
+        # RETURNING the natural key rather than relying on row order, which
+        # would make SQLAlchemy fall back to one INSERT per row on SQLite.
+        statement = bulk_insert(FileSource).returning(
+            FileSource.file_id, FileSource.position, FileSource.id)
+        fs_ids = {(file_id, pos): fs_id for file_id, pos, fs_id
+                  in session.execute(statement, fs_rows)}
+        group_rows = [{"file_source_id": fs_ids[row["file_id"], row["position"]],
+                       "position": pos, "name": g.name, "first": g.first, "count": g.count}
+                      for row, gs in zip(fs_rows, groups) for pos, g in enumerate(gs)]
         if group_rows:
-            session.execute(insert(IndexGroup), group_rows)
+            session.execute(bulk_insert(IndexGroup), group_rows)
     if legacy:
-        session.execute(insert(LegacyName), legacy)
+        session.execute(bulk_insert(LegacyName), legacy)
     if problems:
-        session.execute(insert(Problem), problems)
+        session.execute(bulk_insert(Problem), problems)
 
 
 def delete_files(session: Session, run_id: int, names: Sequence[str] | None) -> tuple[set[int], set[int]]:

@@ -85,7 +85,7 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
         return f"sqlite:///{os.path.abspath(os.path.expanduser(text))}"
     try:
         parsed = make_url(text)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise CatalogConnectionError(_bad_url_message(text)) from exc
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -97,7 +97,7 @@ def display_url(url: str | URL) -> str:
     """Return *url* with its password hidden, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return str(url)
 
 
@@ -139,7 +139,7 @@ def create_catalog_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> En
             _configure_sqlite(engine, busy_timeout)
         else:
             engine = create_engine(parsed)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise CatalogConnectionError(_bad_url_message(url)) from exc
     except ModuleNotFoundError as exc:
         raise CatalogConnectionError(

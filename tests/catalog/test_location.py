@@ -1,0 +1,58 @@
+"""Which catalogue is used: argument, EXTRA_CATALOG_URL, or the per-user default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extra_catalog.catalog import default_catalog_path, resolve_url
+from extra_catalog.exceptions import CatalogConnectionError
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    monkeypatch.delenv("EXTRA_CATALOG_URL", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return monkeypatch
+
+
+def test_default_is_under_local_share(clean_env, tmp_path):
+    expected = tmp_path / "home" / ".local" / "share" / "extra_catalog" / "catalog.sqlite"
+    assert default_catalog_path() == expected
+    assert resolve_url() == f"sqlite:///{expected}"
+
+
+def test_xdg_data_home_moves_the_default(clean_env, tmp_path):
+    clean_env.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert resolve_url() == f"sqlite:///{tmp_path / 'data' / 'extra_catalog' / 'catalog.sqlite'}"
+
+
+@pytest.mark.parametrize("value", ["", "relative/dir"])
+def test_empty_or_relative_xdg_data_home_is_ignored(clean_env, tmp_path, value):
+    clean_env.setenv("XDG_DATA_HOME", value)
+    assert default_catalog_path() == (
+        tmp_path / "home" / ".local" / "share" / "extra_catalog" / "catalog.sqlite")
+
+
+def test_environment_beats_default_and_argument_beats_environment(clean_env, tmp_path):
+    clean_env.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    clean_env.setenv("EXTRA_CATALOG_URL", "postgresql+psycopg://me@db/cat")
+    assert resolve_url() == "postgresql+psycopg://me@db/cat"
+    assert resolve_url("sqlite:////x/y.sqlite") == "sqlite:////x/y.sqlite"
+
+
+def test_plain_paths_mean_sqlite_files(clean_env, tmp_path):
+    clean_env.chdir(tmp_path)
+    assert resolve_url("cat.sqlite") == f"sqlite:///{tmp_path / 'cat.sqlite'}"
+    assert resolve_url(Path("~/c.sqlite")) == f"sqlite:///{tmp_path / 'home' / 'c.sqlite'}"
+
+
+def test_postgresql_without_driver_uses_psycopg3(clean_env):
+    assert resolve_url("postgresql://me@db:5433/cat") == "postgresql+psycopg://me@db:5433/cat"
+
+
+def test_unparseable_url(clean_env):
+    with pytest.raises(CatalogConnectionError, match="not a catalogue URL"):
+        resolve_url("postgresql://me@db:notaport/cat")
