@@ -19,6 +19,7 @@ from .faults import BOGUS_TRAIN_ID, FAULTS, FILE_FAULTS, RUN_FAULTS
 from .files import read_recipe, write_file
 from .runs import (DETECTORS, append_sequence, default_aggregators, detector_aggregators,
                    file_name, grow_file, write_run)
+from .tree import DEFAULT_TREE, DEMO_TREE, ProposalSpec, RunSpec, write_demo_tree, write_tree
 
 __all__ = [
     "FORMAT_VERSIONS", "TIMESTAMP_ORIGIN_NS", "TRAIN_PERIOD_NS", "MockDataError",
@@ -27,4 +28,5 @@ __all__ = [
     "FAULTS", "FILE_FAULTS", "RUN_FAULTS", "BOGUS_TRAIN_ID",
     "write_file", "read_recipe", "write_run", "grow_file", "append_sequence",
     "default_aggregators", "detector_aggregators", "DETECTORS", "file_name",
+    "write_tree", "write_demo_tree", "ProposalSpec", "RunSpec", "DEFAULT_TREE", "DEMO_TREE",
 ]
