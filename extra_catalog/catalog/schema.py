@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -35,6 +36,8 @@ __all__ = [
     "open_catalog",
     "init_catalog",
     "upgrade_catalog",
+    "CatalogStatus",
+    "catalog_status",
 ]
 
 
@@ -279,3 +282,49 @@ def upgrade_catalog(url: str | os.PathLike[str] | None = None,
         The revisions before and after.
     """
     return _migrate(resolve_url(url), revision, create=False)
+
+
+@dataclass(frozen=True)
+class CatalogStatus:
+    """What ``xfel-index status`` reports about a catalogue.
+
+    Attributes
+    ----------
+    url : str
+        The catalogue (password hidden).
+    revision, expected : str or None, str
+        Schema revision found and the one this code expects.
+    counts : tuple of (str, int) pairs
+        Rows per table (proposals, runs, files), only when up to date.
+    """
+
+    url: str
+    revision: str | None
+    expected: str
+    counts: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        """True if the catalogue can be used by this extra_catalog as it is."""
+        return self.revision == self.expected
+
+
+def catalog_status(url: str | os.PathLike[str] | None = None) -> CatalogStatus:
+    """Describe a catalogue without requiring it to be up to date.
+
+    Raises
+    ------
+    CatalogConnectionError, NotACatalogError
+        Not reachable, or not a catalogue.
+    """
+    resolved = resolve_url(url)
+    try:
+        catalog = open_catalog(resolved)
+    except CatalogRevisionError as exc:
+        return CatalogStatus(exc.url, exc.found, exc.expected)
+    with catalog:
+        with catalog.session_scope() as session:
+            counts = tuple(
+                (table, session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+                for table in ("proposals", "runs", "files"))
+        return CatalogStatus(display_url(resolved), head_revision(), head_revision(), counts)
