@@ -55,8 +55,19 @@ def _lcpl() -> h5p.PropLCID:
 _LCPL = _lcpl()
 
 
-def _dcpl(shape: tuple[int, ...], storage: Storage) -> h5p.PropDCID:
+def _plain_dcpl() -> h5p.PropDCID:
     dcpl = h5p.create(h5p.DATASET_CREATE)
+    # HDF5 stamps object headers with the creation time by default, which
+    # would make files written a second apart differ byte for byte.
+    dcpl.set_obj_track_times(False)
+    return dcpl
+
+
+_PLAIN_DCPL = _plain_dcpl()
+
+
+def _dcpl(shape: tuple[int, ...], storage: Storage) -> h5p.PropDCID:
+    dcpl = _plain_dcpl()
     if storage.chunks is not None:
         # HDF5 rejects chunks larger than a fixed-size dimension.
         chunks = tuple(max(1, min(c, s)) if i else max(1, c)
@@ -96,7 +107,7 @@ def write_dataset(file: h5py.File, path: str, data: np.ndarray,
         space = h5s.create_simple(shape, (h5s.UNLIMITED,) + shape[1:])
         dcpl = _dcpl(shape, storage)
     else:
-        space, dcpl = h5s.create_simple(shape), None
+        space, dcpl = h5s.create_simple(shape), _PLAIN_DCPL
     dset = h5d.create(file.id, path.encode(), _type_id(data.dtype), space, dcpl=dcpl, lcpl=_LCPL)
     if data.size:
         dset.write(h5s.ALL, h5s.ALL, data)
@@ -106,7 +117,7 @@ def write_strings(file: h5py.File, path: str, values: np.ndarray | list[str]) ->
     """Create a vlen UTF-8 string dataset (entries may be str or bytes)."""
     arr = np.asarray(values, dtype=STRING_DTYPE)
     dset = h5d.create(file.id, path.encode(), _STRING_TID, h5s.create_simple(arr.shape),
-                      lcpl=_LCPL)
+                      dcpl=_PLAIN_DCPL, lcpl=_LCPL)
     if arr.size:
         # Without an explicit memory type h5py converts str and bytes alike.
         dset.write(h5s.ALL, h5s.ALL, arr)

@@ -227,3 +227,14 @@ def test_recipe_round_trip(tmp_path):
     recipe = read_recipe(path)
     assert recipe["devices"] == devs
     assert recipe["train_ids"] == [10000, 10001, 10002]
+
+
+def test_files_written_a_second_apart_are_identical(tmp_path):
+    import time
+
+    devs = [Motor(MOTOR), RunOnlyDevice("SPB_R/O/D"), AuxiliarySource("E", section="ERRATA"),
+            XTDFModule(AGIPD, frames_per_train=1, frame_shape=(2, 2))]
+    a = write_file(tmp_path / "a.h5", devs, n_trains=3)
+    time.sleep(1.05)  # HDF5 object timestamps have one-second resolution
+    b = write_file(tmp_path / "b.h5", devs, n_trains=3)
+    assert filecmp.cmp(a, b, shallow=False)
