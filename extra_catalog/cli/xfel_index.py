@@ -148,3 +148,12 @@ def status(url: str | None) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``xfel-index``."""
     cli.main(args=argv, prog_name="xfel-index")
+
+
+def _register_subcommands() -> None:
+    from .crawl import crawl
+
+    cli.add_command(crawl)
+
+
+_register_subcommands()

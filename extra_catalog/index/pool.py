@@ -110,9 +110,12 @@ class DeadlinePool:
         Number of worker processes (at least 1).
     timeout : float or None
         Seconds one task may take; None for no limit.
-    context : str
-        The multiprocessing start method. ``'spawn'`` is the default because
-        it is safe whatever the parent process holds open.
+    context : str or None
+        The multiprocessing start method. The default is ``'fork'`` where
+        the platform has it: workers start at once and, unlike ``'spawn'``,
+        do not re-import the caller's ``__main__`` (a script calling the
+        crawler needs no ``if __name__ == '__main__'`` guard). The parent
+        must not hold HDF5 files open when it forks; the crawler never does.
 
     Examples
     --------
@@ -121,12 +124,14 @@ class DeadlinePool:
     """
 
     def __init__(self, func: Callable[[Any], Any], processes: int = 1,
-                 timeout: float | None = None, context: str = "spawn"):
+                 timeout: float | None = None, context: str | None = None):
         if processes < 1:
             raise ValueError(f"processes must be at least 1, not {processes}")
         self.func = func
         self.processes = processes
         self.timeout = timeout
+        if context is None:
+            context = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         self._ctx = mp.get_context(context)
         self._workers: list[_Worker] = []
 

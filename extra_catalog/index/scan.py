@@ -86,7 +86,11 @@ def diff_run(files: list[FileStat],
     for f in files:
         seen.add(f.name)
         if f.error is not None:
-            diff.broken.append(f)
+            # Recorded before as unreadable with an all-zero stat: nothing new.
+            if tuple(catalogued.get(f.name, ())) == f.key():
+                diff.unchanged.append(f)
+            else:
+                diff.broken.append(f)
         elif f.name not in catalogued:
             diff.new.append(f)
         elif tuple(catalogued[f.name]) != f.key():

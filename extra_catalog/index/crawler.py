@@ -1,0 +1,272 @@
+"""Crawling: bring the catalogue up to date with directories of runs.
+
+For each run directory found below the roots, the files are listed and
+stat'ed and compared with the catalogue (:mod:`.scan`). Only new or changed
+files are read, in worker processes with a per-file deadline
+(:mod:`.pool`), and each run is written in one transaction as soon as its
+last file is read, so an interrupted crawl leaves every run either as it
+was or fully updated. Runs that changed in the last ``settle`` seconds are
+left for the next crawl; runs and files that disappeared are removed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..catalog import (
+    Catalog,
+    RunInfo,
+    UnreadableFile,
+    file_stats,
+    list_runs,
+    load_run,
+    mark_crawled,
+    remove_files,
+    remove_run,
+    update_files,
+)
+from ..exceptions import ExtraCatalogError
+from ..records import FileRecord, ProblemRecord
+from .extract import read_file
+from .layout import RunLocation, find_runs
+from .pool import DeadlinePool, TaskResult
+from .scan import RunDiff, diff_run, is_settled, list_run_files
+from .summary import CrawlSummary
+from .trains import train_range
+
+__all__ = ["CrawlError", "CrawlOptions", "crawl", "DEFAULT_SETTLE", "DEFAULT_TIMEOUT"]
+
+#: Seconds a run must have been left untouched before it is read.
+DEFAULT_SETTLE = 300.0
+#: Seconds one file may take to read before it is recorded as hanging.
+DEFAULT_TIMEOUT = 60.0
+
+Progress = Callable[[int, int], None]
+
+
+class CrawlError(ExtraCatalogError):
+    """The crawl could not start (e.g. a root that is not a directory)."""
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """How to crawl.
+
+    Attributes
+    ----------
+    processes : int or None
+        Worker processes reading files (default: the number of CPUs).
+    timeout : float
+        Seconds one file may take before it is recorded as hanging.
+    settle : float
+        Runs with a file modified less than this many seconds ago are left
+        for the next crawl (0 reads everything now).
+    categories : collection of str or None
+        Only these data categories (``raw``, ``proc``...).
+    proposals : collection of int or None
+        Only these proposals.
+    """
+
+    processes: int | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    settle: float = DEFAULT_SETTLE
+    categories: Collection[str] | None = None
+    proposals: Collection[int] | None = None
+
+
+@dataclass
+class _RunPlan:
+    """One run that needs writing, and the files read for it so far."""
+
+    loc: RunLocation
+    diff: RunDiff
+    is_new: bool
+    results: dict[str, FileRecord | UnreadableFile] = field(default_factory=dict)
+
+    def done(self) -> bool:
+        return len(self.results) == len(self.diff.to_read())
+
+
+def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
+          options: CrawlOptions = CrawlOptions(), *,
+          progress: Progress | None = None) -> CrawlSummary:
+    """Update the catalogue with the runs at or below *roots*.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        An open catalogue (see :func:`extra_catalog.catalog.open_catalog`).
+    roots : sequence of path
+        Facility roots, instrument, cycle, proposal, category or run directories.
+    options : CrawlOptions
+    progress : callable, optional
+        Called as ``progress(files_done, files_to_read)`` after each file read.
+
+    Returns
+    -------
+    CrawlSummary
+        Counts of runs and files new / changed / removed / unchanged /
+        failed, problems found, and the time taken.
+
+    Raises
+    ------
+    CrawlError
+        A root is not a directory.
+    """
+    t0 = time.monotonic()
+    roots = [Path(os.path.abspath(r)) for r in roots]
+    for root in roots:
+        if not root.is_dir():
+            raise CrawlError(f"{root}: not a directory; give a facility, proposal or run directory")
+    summary = CrawlSummary()
+    seen: set[str] = set()
+    plans: list[_RunPlan] = []
+    touched: dict[int, tuple[str, str]] = {}
+    for root in roots:
+        links: list[Path] = []
+        for loc in find_runs(root, categories=options.categories,
+                             proposals=options.proposals, skipped_links=links):
+            seen.add(str(loc.path))
+            plan = _plan_run(catalog, loc, options.settle, summary)
+            if plan is not None:
+                plans.append(plan)
+            if loc.proposal is not None:
+                touched[loc.proposal] = (loc.instrument or "", loc.cycle or "")
+        summary.skipped_links += [str(p) for p in links]
+    _remove_vanished(catalog, roots, seen, options, summary)
+    _read_and_commit(catalog, plans, options, summary, progress)
+    for proposal, (instrument, cycle) in sorted(touched.items()):
+        mark_crawled(catalog, proposal, instrument=instrument, cycle=cycle)
+    summary.seconds = time.monotonic() - t0
+    return summary
+
+
+def _plan_run(catalog: Catalog, loc: RunLocation, settle: float,
+              summary: CrawlSummary) -> _RunPlan | None:
+    """Compare one run with the catalogue; return a plan if it needs writing."""
+    files = list_run_files(loc.path)
+    stored = file_stats(catalog, loc.path)
+    diff = diff_run(files, stored)
+    summary.files_unchanged += len(diff.unchanged)
+    if diff.up_to_date:
+        summary.runs_unchanged += 1
+        return None
+    if not is_settled(files, settle):
+        summary.runs_deferred += 1
+        return None
+    if not files:
+        remove_run(catalog, str(loc.path))
+        summary.runs_removed += 1
+        summary.files_removed += len(stored)
+        return None
+    return _RunPlan(loc, diff, is_new=not stored)
+
+
+def _remove_vanished(catalog: Catalog, roots: list[Path], seen: set[str],
+                     options: CrawlOptions, summary: CrawlSummary) -> None:
+    """Remove catalogued runs below the roots whose directories are gone."""
+    for run in list_runs(catalog):
+        info = run.info
+        if info.path in seen or not any(_is_below(info.path, r) for r in roots):
+            continue
+        if options.categories is not None and info.data_category not in options.categories:
+            continue
+        if options.proposals is not None and info.proposal not in options.proposals:
+            continue
+        if os.path.isdir(info.path):
+            continue  # still there, just not reached (e.g. behind a link)
+        remove_run(catalog, info.path)
+        summary.runs_removed += 1
+        summary.files_removed += run.n_files
+
+
+def _is_below(path: str, root: Path) -> bool:
+    return path == str(root) or path.startswith(str(root) + os.sep)
+
+
+def _read_and_commit(catalog: Catalog, plans: list[_RunPlan], options: CrawlOptions,
+                     summary: CrawlSummary, progress: Progress | None) -> None:
+    """Read the files the plans need, writing each run when its files are done."""
+    owner: dict[str, _RunPlan] = {}
+    for plan in plans:
+        for f in plan.diff.to_read():
+            owner[str(plan.loc.path / f.name)] = plan
+    for plan in plans:
+        if plan.done():  # nothing to read: only removals or broken links
+            _commit(catalog, plan, summary)
+    if not owner:
+        return
+    processes = max(1, min(options.processes or os.cpu_count() or 1, len(owner)))
+    done = 0
+    with DeadlinePool(read_file, processes=processes, timeout=options.timeout) as pool:
+        for result in pool.map_unordered(list(owner)):
+            plan = owner[result.item]
+            plan.results[os.path.basename(result.item)] = _outcome(plan, result, options.timeout)
+            done += 1
+            if progress is not None:
+                progress(done, len(owner))
+            if plan.done():
+                _commit(catalog, plan, summary)
+
+
+def _outcome(plan: _RunPlan, result: TaskResult, timeout: float) -> FileRecord | UnreadableFile:
+    """Turn a worker's result into what the catalogue stores for the file."""
+    if isinstance(result.value, FileRecord):
+        return result.value
+    if isinstance(result.value, ProblemRecord):
+        problem = result.value
+    elif result.timed_out:
+        problem = ProblemRecord("timeout", f"{result.item}: reading did not finish within "
+                                f"{timeout:g} s (file on tape, or a hanging file system?)")
+    else:
+        problem = ProblemRecord("unreadable", f"{result.item}: {result.error}")
+    stat = next(f for f in plan.diff.to_read() if f.name == os.path.basename(result.item))
+    return UnreadableFile(result.item, stat.size, stat.mtime, stat.inode, problem)
+
+
+def _broken_files(plan: _RunPlan) -> list[UnreadableFile]:
+    return [UnreadableFile(str(plan.loc.path / f.name), 0, 0.0, 0,
+                           ProblemRecord("unreadable", f"{plan.loc.path / f.name}: {f.error}"))
+            for f in plan.diff.broken]
+
+
+def _commit(catalog: Catalog, plan: _RunPlan, summary: CrawlSummary) -> None:
+    """Write one run's new, changed, broken and removed files in one transaction."""
+    written = list(plan.results.values()) + _broken_files(plan)
+    scanned = {f.name: f.key() for f in plan.diff.to_read()}
+    changed = [r.path for r in written if isinstance(r, FileRecord)
+               and (r.size, r.mtime, r.inode) != scanned.get(os.path.basename(r.path))]
+    names = {os.path.basename(r.path) for r in written} | set(plan.diff.removed)
+    with catalog.session_scope(write=True) as session:
+        kept = [] if plan.is_new else [
+            r for r in load_run(session, str(plan.loc.path)).files
+            if os.path.basename(r.path) not in names]
+        info = _run_info(plan.loc, kept + [r for r in written if isinstance(r, FileRecord)],
+                         written)
+        update_files(session, info, written, changed=changed)
+        if plan.diff.removed:
+            remove_files(session, info, plan.diff.removed)
+    summary.add_run(plan.is_new, plan.diff, written)
+
+
+def _run_info(loc: RunLocation, records: list[FileRecord],
+              written: Sequence[FileRecord | UnreadableFile]) -> RunInfo:
+    """The run's facts: identity from its path (or METADATA), trains from its files."""
+    meta = dict(records[0].metadata) if records else {}
+    proposal = loc.proposal if loc.proposal is not None else int(meta.get("proposalNumber") or 0)
+    run = loc.run if loc.run is not None else int(meta.get("runNumber") or 0)
+    category = loc.category or _category_from_names([os.path.basename(w.path) for w in written])
+    info = RunInfo.from_files(instrument=loc.instrument or "", cycle=loc.cycle or "",
+                              proposal=proposal, run=run, data_category=category,
+                              path=str(loc.path), files=records)
+    first, last, n_trains = train_range(records)
+    return dataclasses.replace(info, first_train=first, last_train=last, n_trains=n_trains)
+
+
+def _category_from_names(names: list[str]) -> str:
+    return "proc" if names and all(n.startswith("CORR-") for n in names) else "raw"
