@@ -95,15 +95,16 @@ class SourceReader:
     def _fit_index(
         self, path: str, source: str, first: np.ndarray, count: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        for arr, what in ((first, "first"), (count, "count")):
-            if len(arr) != self.n_raw and len(arr) != self.n:
-                kind = "index_short" if len(arr) < self.n else "index_long"
-                self._problem(
-                    kind,
-                    f"{path}/{what} has {len(arr)} entries but INDEX/trainId has {self.n_raw}",
-                    source,
-                    dataset=f"{path}/{what}",
-                )
+        lengths = {len(first), len(count)}
+        if lengths - {self.n_raw, self.n}:
+            kind = "index_short" if min(lengths) < self.n else "index_long"
+            self._problem(
+                kind,
+                f"{path} first/count have {len(first)}/{len(count)} entries but "
+                f"INDEX/trainId has {self.n_raw}",
+                source,
+                dataset=path,
+            )
         # Missing entries mean "no data" for those trains.
         return _fit(first, self.n), _fit(count, self.n)
 

@@ -82,9 +82,12 @@ def forget_instances() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_registry() -> Iterator[None]:
-    forget_instances()
+    # Each test starts without registered instances or open handles.
+    file_access._registry.clear()
+    get_handle_cache().close_all()
     yield
-    forget_instances()
+    file_access._registry.clear()
+    get_handle_cache().close_all()
 
 
 def expected_train_ids() -> np.ndarray:
