@@ -11,9 +11,10 @@ data_category)``. Files are stored by name inside their run directory.
 
 Examples
 --------
->>> catalog = open_catalog()                          # doctest: +SKIP
->>> replace_run(catalog, info, records)               # doctest: +SKIP
->>> load_run(catalog, info.path).files == tuple(sorted(records, key=...))  # doctest: +SKIP
+>>> from extra_catalog.catalog import open_catalog    # doctest: +SKIP
+>>> with open_catalog() as catalog:                   # doctest: +SKIP
+...     replace_run(catalog, info, records)           # one transaction
+...     run = load_run(catalog, info.path)            # records back, in path order
 """
 
 from __future__ import annotations

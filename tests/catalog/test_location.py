@@ -56,3 +56,14 @@ def test_postgresql_without_driver_uses_psycopg3(clean_env):
 def test_unparseable_url(clean_env):
     with pytest.raises(CatalogConnectionError, match="not a catalogue URL"):
         resolve_url("postgresql://me@db:notaport/cat")
+
+
+def test_catalogue_imports_neither_h5py_nor_numpy():
+    import subprocess
+    import sys
+
+    code = ("import sys, extra_catalog.catalog, extra_catalog.catalog.store, "
+            "extra_catalog.catalog.schema; "
+            "print(sorted(m for m in ('h5py', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
