@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -278,7 +278,19 @@ def grow_file(path: str | os.PathLike, n_trains: int = 10) -> Path:
     """Rewrite a generated file in place with *n_trains* more trains at its end.
 
     The file keeps its inode but changes size and mtime, as a file the DAQ
-    is still writing does. New trains follow the highest train ID.
+    is still writing does. New trains follow the highest train ID; devices,
+    seed and every other setting come from the recipe stored in the file.
+
+    Parameters
+    ----------
+    path : path-like
+        A file written by :func:`write_file` or :func:`write_run`.
+    n_trains : int
+        Trains to add.
+
+    Returns
+    -------
+    Path
     """
     path = Path(path)
     recipe = read_recipe(path)
@@ -294,7 +306,22 @@ def append_sequence(run_dir: str | os.PathLike, n_trains: int = 10,
     """Add the next sequence file to each aggregator of a generated run.
 
     The new file of each aggregator continues after the trains of its last
-    sequence file, with the same devices and settings. Returns the new paths.
+    sequence file, with the same devices and settings (file-level faults
+    are not repeated).
+
+    Parameters
+    ----------
+    run_dir : path-like
+        A run directory written by :func:`write_run`.
+    n_trains : int
+        Trains in each new file.
+    aggregators : sequence of str, optional
+        Only these aggregators (default: all of the run).
+
+    Returns
+    -------
+    list of Path
+        The new files.
     """
     run_dir = Path(run_dir)
     found = _sequence_files(run_dir)
