@@ -8,7 +8,7 @@ lookups, which matters for data-aggregator files with thousands of keys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import h5py
@@ -43,11 +43,11 @@ class DatasetInfo:
 
     ``path`` is relative to the visited group, with ``/`` separators;
     ``attrs`` are the dataset's own attributes, ``parent_attrs`` those of
-    its parent group (when asked for). ``dsid`` is the open low-level id.
+    its parent group (when asked for). ``content`` is the dataset's whole
+    content when it was asked for (RUN values), else None.
     """
 
     path: str
-    dsid: Any
     dtype: np.dtype
     shape: tuple[int, ...]
     chunks: tuple[int, ...] | None
@@ -56,6 +56,7 @@ class DatasetInfo:
     shuffle: bool
     attrs: Attrs
     parent_attrs: Attrs
+    content: np.ndarray | None = None
 
 
 def _leaf_links(gid: Any, obj_name: bytes) -> list[bytes]:
@@ -80,7 +81,8 @@ def _leaf_links(gid: Any, obj_name: bytes) -> list[bytes]:
 
 
 def visit_datasets(
-    section: h5py.Group, source: str, parent_attrs: bool = False, storage: bool = True
+    section: h5py.Group, source: str, parent_attrs: bool = False, storage: bool = True,
+    content: bool = False,
 ) -> list[DatasetInfo]:
     """Every dataset under ``section/source``, with its storage properties.
 
@@ -96,6 +98,8 @@ def visit_datasets(
     storage : bool
         Read chunking, filters and attributes; without it (for RUN values)
         only dtype and shape are filled in.
+    content : bool
+        Also read each dataset's content (meant for tiny RUN datasets).
     """
     gid = section.id
     prefix = source.encode("utf-8", "surrogateescape")
@@ -115,10 +119,16 @@ def visit_datasets(
             pattrs = group_attrs[parent]
         path = leaf.decode("utf-8", "surrogateescape")
         if storage:
-            out.append(_dataset_info(path, dsid, pattrs))
+            info = _dataset_info(path, dsid, pattrs)
         else:
             shape = tuple(int(n) for n in dsid.shape)
-            out.append(DatasetInfo(path, dsid, dsid.dtype, shape, None, None, None, False, (), ()))
+            info = DatasetInfo(path, dsid.dtype, shape, None, None, None, False, (), ())
+        if content:
+            info = replace(info, content=read_dataset(dsid))
+        out.append(info)
+        # Close at once: HDF5 opens datasets several times slower while
+        # many others are open.
+        del dsid
     return out
 
 
@@ -142,7 +152,6 @@ def _dataset_info(path: str, dsid: Any, parent: Attrs) -> DatasetInfo:
                 opts = int(values[0])
     return DatasetInfo(
         path=path,
-        dsid=dsid,
         dtype=dsid.dtype,
         shape=tuple(int(n) for n in dsid.shape),
         chunks=chunks,
@@ -203,11 +212,26 @@ def is_skip(value: object) -> bool:
     return value is _SKIP
 
 
+_MEMORY_TYPES: dict[tuple[np.dtype, str], Any] = {}
+
+
+def _memory_type(dtype: np.dtype) -> Any:
+    # Building the HDF5 memory type costs more than reading a tiny dataset,
+    # and extraction reads thousands of them with a handful of dtypes.
+    key = (dtype, repr(dtype.metadata))
+    mtype = _MEMORY_TYPES.get(key)
+    if mtype is None:
+        mtype = _MEMORY_TYPES[key] = h5py.h5t.py_create(dtype)
+    return mtype
+
+
 def read_dataset(dsid: Any) -> np.ndarray:
     """The whole content of an open low-level dataset."""
-    arr = np.empty(dsid.shape, dtype=dsid.dtype)
+    dtype = dsid.dtype
+    arr = np.empty(dsid.shape, dtype=dtype)
     if arr.size:
-        dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, arr)
+        mtype = _memory_type(dtype) if dtype.fields is None else None
+        dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, arr, mtype)
     return arr
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..records import IndexGroupRecord, KeyRecord, ProblemRecord, RunValueRecord, SourceRecord
 from .codec import dtype_to_str, encode_array
-from .h5info import DatasetInfo, is_skip, read_array, read_dataset, to_scalar, visit_datasets
+from .h5info import DatasetInfo, is_skip, read_array, to_scalar, visit_datasets
 
 __all__ = ["SourceReader", "convert_old_index", "summarise_array"]
 
@@ -140,7 +140,7 @@ class SourceReader:
         if not _has_group(self.f, f"RUN/{source}"):
             return ()
         out = []
-        for info in visit_datasets(self.f["RUN"], source, storage=False):
+        for info in visit_datasets(self.f["RUN"], source, storage=False, content=True):
             out.append(_run_value(info))
         return tuple(sorted(out, key=lambda r: r.key))
 
@@ -185,7 +185,7 @@ def _run_value(info: DatasetInfo) -> RunValueRecord:
     shape = info.shape[1:]
     if not info.shape or info.shape[0] == 0:
         return RunValueRecord(key, dtype, shape, None, summary="empty")
-    value = read_dataset(info.dsid)[0]
+    value = info.content[0]  # type: ignore[index]
     if shape == ():
         scalar = to_scalar(value)
         if not is_skip(scalar):
