@@ -23,7 +23,7 @@ def summarise_array(value: np.ndarray) -> str:
     """Short text describing an array RUN value (shape, dtype, range)."""
     text = f"array shape {value.shape} dtype {value.dtype}"
     if value.size and value.dtype.kind in "iufb":
-        text += f" min {value.min()!r} max {value.max()!r}"
+        text += f" min {value.min().item()!r} max {value.max().item()!r}"
     elif value.size:
         first = [to_scalar(v) for v in value.reshape(-1)[:3]]
         text += f" first {first!r}"
@@ -63,6 +63,8 @@ class SourceReader:
         index_groups = [""] if control else sorted(set(groups))
         index = tuple(self._index_group(name, g) for g in index_groups)
         self._check_index_ends(name, index, keys, control)
+        if not control:
+            self._check_keys_indexed(name, keys, index_groups)
         return SourceRecord(
             name=name,
             section=section,
@@ -133,6 +135,18 @@ class SourceReader:
                         dataset=key.name,
                     )
                     break
+
+    def _check_keys_indexed(
+        self, source: str, keys: tuple[KeyRecord, ...], groups: list[str]
+    ) -> None:
+        loose = sorted({k.name.partition(".")[0] for k in keys} - set(groups))
+        if loose:
+            self._problem(
+                "index_group_unlisted",
+                f"data groups {loose} of {source!r} are not listed in METADATA, so they have "
+                "no index group",
+                source,
+            )
 
     # ---- RUN ---------------------------------------------------------------
 
