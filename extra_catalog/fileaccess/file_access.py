@@ -29,7 +29,7 @@ from .h5info import to_scalar
 from .paths import PathInfo, parse_path
 from .proxy import DatasetProxy
 
-__all__ = ["FileAccess", "KeyInfo"]
+__all__ = ["FileAccess", "KeyInfo", "read_record"]
 
 _registry: weakref.WeakValueDictionary[str, FileAccess] = weakref.WeakValueDictionary()
 _registry_lock = threading.RLock()
@@ -410,6 +410,35 @@ class FileAccess:
     def close(self) -> None:
         """Let the file be closed (objects still in use keep it open)."""
         handles.get_handle_cache().close(self.filename)
+
+
+def read_record(filename: str | os.PathLike) -> FileRecord:
+    """Read the complete record of a file afresh, ignoring registered instances.
+
+    For the crawler: a file that changed since a FileAccess was made for it
+    (a run still being written) is read again from disk, with a new HDF5
+    handle. The registry is left untouched.
+
+    Raises
+    ------
+    DataFileNotFoundError, DataFilePermissionError, CorruptFileError
+    FileStructureError
+    """
+    path = os.path.abspath(os.fspath(filename))
+    cache = handles.get_handle_cache()
+    cache.close(path)  # a handle opened before the change may be stale
+    try:
+        basics, _st, _voview = _read_basics(path)
+        f = handles.open_file(path)
+        sources = []
+        problems = list(basics.record.problems)
+        for name in basics.sources:
+            rec, probs = _read_source(path, f, basics, name)
+            sources.append(rec)
+            problems += probs
+    finally:
+        cache.close(path)
+    return replace(basics.record, sources=tuple(sources), problems=tuple(problems))
 
 
 def _read_basics(path: str) -> tuple[FileBasics, os.stat_result, bool]:

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from extra_catalog.fileaccess import FileAccess, get_handle_cache, hdf5_open_count
+from extra_catalog.fileaccess import FileAccess, get_handle_cache, hdf5_open_count, read_record
+from extra_catalog.fileaccess.codec import decode_array
 from extra_catalog.testing import Motor, write_file
 
 from .conftest import MOTOR_NAME, forget_instances
@@ -155,3 +156,15 @@ def test_cache_info_for_other_path_rejected(version_file, tmp_path) -> None:
     record = FileAccess(version_file).to_record()
     with pytest.raises(ValueError, match="record is for"):
         FileAccess(tmp_path / "other.h5", _cache_info=record)
+
+
+def test_read_record_sees_a_rewritten_file(tmp_path) -> None:
+    path = write_file(tmp_path / "RAW-R0001-DA01-S00000.h5", [Motor(MOTOR_NAME)], n_trains=4)
+    held = FileAccess(path)
+    assert read_record(path) == held.to_record()
+    get_handle_cache().close_all()  # HDF5 refuses to rewrite a file it has open
+    write_file(path, [Motor(MOTOR_NAME)], n_trains=6)
+    fresh = read_record(path)
+    assert len(decode_array(fresh.train_ids)) == 6
+    assert FileAccess(path) is held  # the registry is untouched
+    assert FileAccess.from_record(fresh) is not held  # size/mtime differ: replaced
