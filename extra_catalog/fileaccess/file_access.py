@@ -101,7 +101,9 @@ class FileAccess:
     legacy_sources: dict[str, str]
     is_voview: bool
 
-    def __new__(cls, filename: str | os.PathLike, _cache_info: FileRecord | None = None) -> FileAccess:
+    def __new__(
+        cls, filename: str | os.PathLike, _cache_info: FileRecord | None = None
+    ) -> FileAccess:
         path = os.path.abspath(os.fspath(filename))
         if _cache_info is not None:
             if os.path.abspath(_cache_info.path) != path:
@@ -112,7 +114,8 @@ class FileAccess:
         if existing is not None:
             return existing
         basics, st, is_voview = _read_basics(path)
-        inst = cls._build(basics.record, {n: sec for n, (sec, _) in basics.sources.items()}, is_voview)
+        sections = {name: section for name, (section, _) in basics.sources.items()}
+        inst = cls._build(basics.record, sections, is_voview)
         inst._basics = basics
         inst.metadata_fstat = st
         with _registry_lock:
@@ -124,7 +127,8 @@ class FileAccess:
         """The FileAccess described by *record*, without opening the file.
 
         An instance already registered for the path is reused when its size
-        and mtime match the record, else replaced by a new one.
+        and mtime match the record (taking the record's sources it has not
+        read yet), else replaced by a new one.
         """
         path = os.path.abspath(record.path)
         with _registry_lock:
@@ -132,6 +136,7 @@ class FileAccess:
             if existing is not None and (existing._head.size, existing._head.mtime) == (
                 record.size, record.mtime
             ):
+                existing._adopt(record)
                 return existing
             sections = {s.name: s.section for s in record.sources}
             inst = cls._build(record, sections, os.path.basename(path) == "overview.h5")
@@ -164,6 +169,14 @@ class FileAccess:
         self._index_cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._keys_cache: dict[str, dict[str, KeyRecord]] = {}
         return self
+
+    def _adopt(self, record: FileRecord) -> None:
+        """Take the sources of a matching record instead of reading them."""
+        with self._lock:
+            if self._record is None:
+                for src in record.sources:
+                    self._src_records.setdefault(src.name, src)
+                self._record = record
 
     # ---- identity, pickling --------------------------------------------------
 

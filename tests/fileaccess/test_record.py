@@ -168,3 +168,15 @@ def test_read_record_sees_a_rewritten_file(tmp_path) -> None:
     assert len(decode_array(fresh.train_ids)) == 6
     assert FileAccess(path) is held  # the registry is untouched
     assert FileAccess.from_record(fresh) is not held  # size/mtime differ: replaced
+
+
+def test_from_record_completes_a_file_instance_without_reading(version_file) -> None:
+    record = FileAccess(version_file).to_record()
+    forget_instances()
+    fa = FileAccess(version_file)  # reads only the basics
+    opens = hdf5_open_count()
+    assert FileAccess.from_record(record) is fa
+    get_handle_cache().close_all()
+    assert fa.to_record() == record
+    assert fa.get_keys(MOTOR_NAME)
+    assert hdf5_open_count() == opens
