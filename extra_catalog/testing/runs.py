@@ -153,7 +153,10 @@ def write_run(run_dir: str | os.PathLike, *, proposal: int = 900001, run: int = 
     detector : {'AGIPD1M', 'LPD1M', 'DSSC1M', 'JUNGFRAU'}, optional
         Adds one aggregator per module (see :func:`detector_aggregators`).
     n_modules, frames_per_train, frame_shape
-        Detector size; pass a small *frame_shape* to keep files small.
+        Detector size. ``frame_shape=None`` means the real module size
+        (an AGIPD module frame is 256 KiB raw): pass a small *frame_shape*
+        such as ``(8, 8)`` in tests. Each frame is one deflated HDF5 chunk,
+        and the per-chunk cost dominates generation time.
     n_control_sources : int, optional
         Extra generic control sources per default data aggregator.
     legacy_names : dict, optional
