@@ -5,7 +5,7 @@ small 8x8 frames, one deflated frame per chunk) plus 4 data aggregators with ~10
 10 keys each, 3100 trains. Prints the wall time and files per second.
 
 Time is dominated by deflating one HDF5 chunk per detector frame
-(~16,000 frames per module file here).
+(3,200 frames per module file here).
 
 Usage: python benchmarks/bench_generate.py [--out DIR] [--processes N] [--keep]
 """
