@@ -20,7 +20,8 @@ import numpy as np
 from ..exceptions import FileStructureError
 from ..records import FileRecord, ProblemRecord, Scalar, SourceRecord
 from .codec import encode_array
-from .format import AUX_SECTIONS, SourceEntry, normalise_version, parse_source_list, source_list_path
+from .format import (AUX_SECTIONS, SourceEntry, normalise_version, parse_source_list,
+                     source_list_path)
 from .h5info import is_skip, read_array, to_scalar
 from .sources import SourceReader
 from .validity import flags_from_index, guess_validity

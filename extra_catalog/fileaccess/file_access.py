@@ -268,14 +268,45 @@ class FileAccess:
                 info = parse_path(real)
         return info
 
-    storage_class = property(lambda self: self._path_info.storage_class, doc="'raw', 'proc'... or None")
-    instrument = property(lambda self: self._path_info.instrument, doc="Instrument from the path")
-    cycle = property(lambda self: self._path_info.cycle, doc="Cycle from the path")
-    proposal = property(lambda self: self._path_info.proposal, doc="Proposal number from the path")
-    run = property(lambda self: self._path_info.run, doc="Run number from name or path")
-    data_category = property(lambda self: self._path_info.data_category, doc="'RAW', 'CORR'...")
-    aggregator = property(lambda self: self._path_info.aggregator, doc="'DA01', 'AGIPD00'...")
-    sequence = property(lambda self: self._path_info.sequence, doc="Sequence number")
+    @property
+    def storage_class(self) -> str | None:
+        """``'raw'``, ``'proc'``... from the facility path, else None."""
+        return self._path_info.storage_class
+
+    @property
+    def instrument(self) -> str | None:
+        """Instrument (``'SPB'``...) from the facility path, else None."""
+        return self._path_info.instrument
+
+    @property
+    def cycle(self) -> str | None:
+        """Cycle (``'202601'``) from the facility path, else None."""
+        return self._path_info.cycle
+
+    @property
+    def proposal(self) -> int | None:
+        """Proposal number from the facility path, else None."""
+        return self._path_info.proposal
+
+    @property
+    def run(self) -> int | None:
+        """Run number from the file name or the run directory, else None."""
+        return self._path_info.run
+
+    @property
+    def data_category(self) -> str | None:
+        """``'RAW'`` or ``'CORR'`` from the file name, else None."""
+        return self._path_info.data_category
+
+    @property
+    def aggregator(self) -> str | None:
+        """``'DA01'``, ``'AGIPD00'``... from the file name, else None."""
+        return self._path_info.aggregator
+
+    @property
+    def sequence(self) -> int | None:
+        """Sequence number from the file name (0 for overview files), else None."""
+        return self._path_info.sequence
 
     # ---- sources and keys ----------------------------------------------------------
 

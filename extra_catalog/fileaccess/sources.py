@@ -75,7 +75,9 @@ class SourceReader:
 
     # ---- INDEX ------------------------------------------------------------
 
-    def _index_group(self, source: str, group: str) -> tuple[IndexGroupRecord, np.ndarray, np.ndarray]:
+    def _index_group(
+        self, source: str, group: str
+    ) -> tuple[IndexGroupRecord, np.ndarray, np.ndarray]:
         path = f"INDEX/{source}/{group}".rstrip("/")
         first = read_array(self.f, path + "/first")
         count = read_array(self.f, path + "/count")

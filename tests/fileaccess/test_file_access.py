@@ -123,8 +123,8 @@ def test_index_arrays(version_file) -> None:
 
 
 def test_old_first_last_status_index(tmp_path, version) -> None:
-    path = write_file(tmp_path / "old.h5", [XGM(XGM_NAME, entries_per_train=3, skip_trains=(10004,)),
-                                            Motor(MOTOR_NAME)],
+    xgm = XGM(XGM_NAME, entries_per_train=3, skip_trains=(10004,))
+    path = write_file(tmp_path / "old.h5", [xgm, Motor(MOTOR_NAME)],
                       old_index=True, format_version=version, pad_train_ids=2)
     fa = FileAccess(path)
     with h5py.File(path, "r") as f:
@@ -209,7 +209,8 @@ def test_legacy_names(tmp_path, version) -> None:
     assert legacy not in fa.all_sources
     assert fa.get_keys(legacy) == fa.get_keys(canonical)
     assert fa.index_groups(legacy) == fa.index_groups(canonical)
-    np.testing.assert_array_equal(fa.get_index(legacy, "image")[1], fa.get_index(canonical, "image")[1])
+    np.testing.assert_array_equal(fa.get_index(legacy, "image")[1],
+                                  fa.get_index(canonical, "image")[1])
     assert fa.dataset_path(legacy, "image.data") == f"INSTRUMENT/{canonical}/image/data"
     assert fa.to_record().legacy_sources == ((legacy, canonical),)
 

@@ -51,7 +51,8 @@ def test_empty_run_dataset(motor_file) -> None:
     fa = FileAccess(motor_file)
     assert fa.get_run_values(MOTOR_NAME)["nothing.value"] is None
     forget_instances()
-    assert FileAccess.from_record(fa.to_record()).get_run_values(MOTOR_NAME)["nothing.value"] is None
+    clone = FileAccess.from_record(fa.to_record())
+    assert clone.get_run_values(MOTOR_NAME)["nothing.value"] is None
 
 
 def test_instrument_attributes_and_unlisted_data_group(tmp_path) -> None:
