@@ -62,6 +62,13 @@ class KeyInfo:
     attrs: dict[str, Scalar]
 
 
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    # Cached arrays are shared by every caller: make accidental in-place
+    # changes fail instead of corrupting the cache.
+    arr.flags.writeable = False
+    return arr
+
+
 def _restore(filename: str, record: FileRecord | None) -> FileAccess:
     """Unpickle: the registered instance of *filename*, else one from *record*
     (or from the file when the record was not complete yet)."""
@@ -204,12 +211,12 @@ class FileAccess:
     @cached_property
     def train_ids(self) -> np.ndarray:
         """Train IDs (uint64) of the file, trailing zero padding dropped."""
-        return decode_array(self._head.train_ids)
+        return _frozen(decode_array(self._head.train_ids))
 
     @cached_property
     def validity_flag(self) -> np.ndarray:
         """Bool per train: True for good trains, False for suspect ones."""
-        return decode_array(self._head.validity).astype(bool)
+        return _frozen(decode_array(self._head.validity).astype(bool))
 
     @property
     def valid_train_ids(self) -> np.ndarray:
@@ -220,7 +227,7 @@ class FileAccess:
     def timestamps(self) -> np.ndarray | None:
         """``INDEX/timestamp`` (uint64 ns since the epoch) or None if absent."""
         ts = self._head.timestamps
-        return None if ts is None else decode_array(ts)
+        return None if ts is None else _frozen(decode_array(ts))
 
     @cached_property
     def metadata_fstat(self) -> os.stat_result:
@@ -354,7 +361,7 @@ class FileAccess:
             pass
         for rec in src.index_groups:
             if rec.name == group:
-                value = (decode_array(rec.first), decode_array(rec.count))
+                value = (_frozen(decode_array(rec.first)), _frozen(decode_array(rec.count)))
                 self._index_cache[cache_key] = value
                 return value
         raise ValueError(

@@ -120,6 +120,10 @@ def test_index_arrays(version_file) -> None:
     np.testing.assert_array_equal(fa.get_index(MODULE_NAME, "image")[1], np.full(N_TRAINS, 4))
     with pytest.raises(ValueError, match="no index group 'bogus'"):
         fa.get_index(MODULE_NAME, "bogus")
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = 5  # cached arrays are shared, so they cannot be changed
+    with pytest.raises(ValueError, match="read-only"):
+        fa.train_ids[0] = 5
 
 
 def test_old_first_last_status_index(tmp_path, version) -> None:
