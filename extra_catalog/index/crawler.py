@@ -30,7 +30,7 @@ from ..catalog import (
     remove_run,
     update_files,
 )
-from ..exceptions import ExtraCatalogError
+from ..exceptions import CatalogConnectionError, CatalogLockedError, ExtraCatalogError
 from ..records import FileRecord, ProblemRecord
 from .extract import read_file
 from .layout import RunLocation, find_runs
@@ -45,6 +45,9 @@ __all__ = ["CrawlError", "CrawlOptions", "crawl", "DEFAULT_SETTLE", "DEFAULT_TIM
 DEFAULT_SETTLE = 300.0
 #: Seconds one file may take to read before it is recorded as hanging.
 DEFAULT_TIMEOUT = 60.0
+
+#: Modification time stored for a file whose read timed out, so it is retried.
+RETRY_MTIME = -1.0
 
 Progress = Callable[[int, int], None]
 
@@ -223,10 +226,17 @@ def _outcome(plan: _RunPlan, result: TaskResult, timeout: float) -> FileRecord |
     elif result.timed_out:
         problem = ProblemRecord("timeout", f"{result.item}: reading did not finish within "
                                 f"{timeout:g} s (file on tape, or a hanging file system?)")
+    elif "worker process died" in str(result.error):
+        # libhdf5 itself can crash on a damaged file; the worker took the blow.
+        problem = ProblemRecord("unreadable", f"{result.item}: {result.error} (reading it "
+                                "crashed the HDF5 library: the file is probably damaged)")
     else:
         problem = ProblemRecord("unreadable", f"{result.item}: {result.error}")
     stat = next(f for f in plan.diff.to_read() if f.name == os.path.basename(result.item))
-    return UnreadableFile(result.item, stat.size, stat.mtime, stat.inode, problem)
+    # A file that timed out may be readable later (staged from tape): an
+    # impossible mtime makes the next crawl see it as changed and try again.
+    mtime = RETRY_MTIME if result.timed_out else stat.mtime
+    return UnreadableFile(result.item, stat.size, mtime, stat.inode, problem)
 
 
 def _broken_files(plan: _RunPlan) -> list[UnreadableFile]:
@@ -236,6 +246,21 @@ def _broken_files(plan: _RunPlan) -> list[UnreadableFile]:
 
 
 def _commit(catalog: Catalog, plan: _RunPlan, summary: CrawlSummary) -> None:
+    """Write one run, or record why it could not be written; the crawl goes on."""
+    try:
+        _write_run(catalog, plan, summary)
+    except ExtraCatalogError as exc:
+        if isinstance(exc, (CatalogConnectionError, CatalogLockedError)):
+            raise  # the catalogue itself is unusable: stop the crawl
+        summary.runs_failed += 1
+        summary.problems.append(f"{plan.loc.path}: not written to the catalogue: {exc}")
+    except Exception as exc:  # noqa: BLE001 - one run must not stop the crawl of the others
+        summary.runs_failed += 1
+        summary.problems.append(f"{plan.loc.path}: not written to the catalogue "
+                                f"({type(exc).__name__}): {exc}")
+
+
+def _write_run(catalog: Catalog, plan: _RunPlan, summary: CrawlSummary) -> None:
     """Write one run's new, changed, broken and removed files in one transaction."""
     written = list(plan.results.values()) + _broken_files(plan)
     scanned = {f.name: f.key() for f in plan.diff.to_read()}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import multiprocessing.connection as mpc
+import signal
 import time
 import traceback
 from collections import deque
@@ -61,6 +62,15 @@ def _worker_main(conn: mpc.Connection, func: Callable[[Any], Any]) -> None:
         except Exception:  # the exception or value could not be pickled
             text = "".join(traceback.format_exception_only(type(reply[1]), reply[1]))
             conn.send(("error", RuntimeError(text.strip())))
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 class _Worker:
@@ -192,7 +202,8 @@ class DeadlinePool:
         except (EOFError, OSError):
             # The worker died (crashed in C code, or was killed from outside).
             w.proc.join(timeout=1)
-            err = RuntimeError(f"worker process died (exit code {w.proc.exitcode}) while reading")
+            err = RuntimeError(f"worker process died ({_exit_reason(w.proc.exitcode)}) "
+                               "while working on it")
             return TaskResult(w.item, error=err, seconds=seconds), False
         if kind == "ok":
             return TaskResult(w.item, value=payload, seconds=seconds), True

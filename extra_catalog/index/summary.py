@@ -21,6 +21,7 @@ class CrawlSummary:
     runs_removed: int = 0
     runs_unchanged: int = 0
     runs_deferred: int = 0
+    runs_failed: int = 0
     files_new: int = 0
     files_changed: int = 0
     files_removed: int = 0
@@ -63,7 +64,8 @@ class CrawlSummary:
         """A few lines for a person (or a cron mail)."""
         lines = [
             f"runs:  {self.runs_new} new, {self.runs_changed} changed, {self.runs_removed} removed, "
-            f"{self.runs_unchanged} unchanged, {self.runs_deferred} left for later (still written)",
+            f"{self.runs_unchanged} unchanged, {self.runs_deferred} left for later (still written)"
+            + (f", {self.runs_failed} failed" if self.runs_failed else ""),
             f"files: {self.files_new} new, {self.files_changed} changed, {self.files_removed} "
             f"removed, {self.files_unchanged} unchanged, {self.files_failed} failed",
             f"time:  {self.seconds:.1f} s",
