@@ -15,12 +15,13 @@ Typical use::
 """
 
 from .engine import Catalog, default_catalog_path, resolve_url
-from .records import FileStat, RunInfo, RunProblem, RunRecord, RunSummary, UnreadableFile
+from .records import FileStat, ProposalSummary, RunInfo, RunProblem, RunRecord, RunSummary, UnreadableFile
 from .schema import head_revision, init_catalog, open_catalog, upgrade_catalog
 from .store import (
     RunKey,
     file_stats,
     last_crawled,
+    list_proposals,
     list_runs,
     load_run,
     mark_crawled,
@@ -53,6 +54,8 @@ __all__ = [
     "load_run",
     "file_stats",
     "list_runs",
+    "list_proposals",
+    "ProposalSummary",
     "record_problem",
     "mark_crawled",
     "last_crawled",

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from ..records import FileRecord, ProblemRecord
 
-__all__ = ["RunInfo", "UnreadableFile", "RunProblem", "RunRecord", "RunSummary", "FileStat"]
+__all__ = ["RunInfo", "UnreadableFile", "RunProblem", "RunRecord", "RunSummary", "FileStat",
+           "ProposalSummary"]
 
 #: ``(size, mtime, inode)`` of a file, as ``os.stat`` gave them when it was read.
 FileStat = tuple[int, float, int]
@@ -197,3 +198,25 @@ class RunSummary:
     info: RunInfo
     n_files: int
     indexed_at: datetime
+
+
+@dataclass(frozen=True)
+class ProposalSummary:
+    """One line of :func:`~extra_catalog.catalog.store.list_proposals`.
+
+    Attributes
+    ----------
+    proposal : int
+    instrument, cycle : str
+    n_runs, n_files : int
+        Runs (all data categories) and files stored for the proposal.
+    last_crawled : datetime or None
+        When a crawl last visited the proposal's directory (UTC).
+    """
+
+    proposal: int
+    instrument: str
+    cycle: str
+    n_runs: int
+    n_files: int
+    last_crawled: datetime | None

@@ -33,7 +33,8 @@ from . import _write
 from ._read import load_run_record, run_info
 from .engine import Catalog
 from .models import File, Problem, Proposal, Run
-from .records import FileStat, RunInfo, RunProblem, RunRecord, RunSummary, UnreadableFile
+from .records import (FileStat, ProposalSummary, RunInfo, RunProblem, RunRecord, RunSummary,
+                      UnreadableFile)
 from .types import UINT64_MAX
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "load_run",
     "file_stats",
     "list_runs",
+    "list_proposals",
     "record_problem",
     "mark_crawled",
     "last_crawled",
@@ -321,6 +323,19 @@ def list_runs(target: Target, *, proposal: int | None = None) -> list[RunSummary
             statement = statement.where(Proposal.number == proposal)
         return [RunSummary(run_info(run, prop), run.n_files, run.indexed_at)
                 for run, prop in session.execute(statement)]
+
+
+def list_proposals(target: Target) -> list[ProposalSummary]:
+    """Return every stored proposal with its run and file counts, by number."""
+    statement = (
+        select(Proposal.number, Proposal.instrument, Proposal.cycle, Proposal.last_crawled,
+               func.count(Run.id), func.coalesce(func.sum(Run.n_files), 0))
+        .outerjoin(Run, Run.proposal_id == Proposal.id)
+        .group_by(Proposal.id).order_by(Proposal.number))
+    with _unit(target, write=False) as session:
+        return [ProposalSummary(number, instrument, cycle, int(n_runs), int(n_files), crawled)
+                for number, instrument, cycle, crawled, n_runs, n_files
+                in session.execute(statement)]
 
 
 def record_problem(target: Target, key: RunKey, problem: ProblemRecord, *,

@@ -18,7 +18,7 @@ def test_init_then_status_then_upgrade(empty_catalog_url):
     assert f"revision {head_revision()}" in result.output
     open_catalog(empty_catalog_url).close()
     status = _run("status", empty_catalog_url)
-    assert status.exit_code == 0 and "runs:      0" in status.output
+    assert status.exit_code == 0 and "0 proposals, 0 runs, 0 files" in status.output
     again = _run("upgrade", empty_catalog_url)
     assert again.exit_code == 0 and "already at revision" in again.output
 
