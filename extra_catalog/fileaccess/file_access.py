@@ -20,7 +20,8 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..exceptions import CorruptFileError, DataFileError, PropertyNameError, SourceNameError
+from ..exceptions import (CorruptFileError, ExtraCatalogError, PropertyNameError,
+                          SourceNameError)
 from ..records import FileRecord, KeyRecord, ProblemRecord, Scalar, SourceRecord
 from . import handles
 from .codec import decode_array, dtype_from_str
@@ -499,11 +500,14 @@ def _read_basics(path: str) -> tuple[FileBasics, os.stat_result, bool]:
     try:
         basics = read_basics(path, f, st)
         is_voview = "virtual_overview_version" in f.attrs
-    except DataFileError:
-        raise
-    except (OSError, RuntimeError) as exc:
+    except _READ_ERRORS as exc:
         handles.get_handle_cache().close(path)
-        raise CorruptFileError(path, f"error while reading the file: {exc}") from None
+        if isinstance(exc, ExtraCatalogError):
+            raise
+        raise CorruptFileError(path, f"error while reading the file: {_describe(exc)}") from None
+    except BaseException:
+        handles.get_handle_cache().close(path)  # not EuXFEL data: don't keep it open
+        raise
     return basics, st, is_voview
 
 
@@ -514,5 +518,17 @@ def _read_source(
         raise RuntimeError(f"{path}: source {name!r} missing from the record")
     try:
         return read_source(f, basics, name)
-    except (OSError, RuntimeError) as exc:
-        raise CorruptFileError(path, f"error while reading source {name!r}: {exc}") from None
+    except _READ_ERRORS as exc:
+        if isinstance(exc, ExtraCatalogError):
+            raise
+        raise CorruptFileError(
+            path, f"error while reading source {name!r}: {_describe(exc)}"
+        ) from None
+
+
+# What h5py and numpy raise on damaged files (besides our own exceptions).
+_READ_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

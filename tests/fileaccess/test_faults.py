@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from extra_catalog.exceptions import (CorruptFileError, DataFileError, FileStructureError)
-from extra_catalog.fileaccess import FileAccess
+from extra_catalog.fileaccess import FileAccess, get_handle_cache
 from extra_catalog.testing import BOGUS_TRAIN_ID, FILE_FAULTS, Camera, Motor, XGM, write_file
 
 from .conftest import CAMERA_NAME, MOTOR_NAME, XGM_NAME
@@ -135,6 +135,7 @@ def test_unreadable_files(tmp_path, fault, error, words) -> None:
     assert str(path) in str(info.value) and words in str(info.value)
     if isinstance(info.value, DataFileError):
         assert info.value.path == str(path)
+    assert get_handle_cache().n_open() == 0  # a rejected file is not kept open
 
 
 def test_every_file_fault_is_covered() -> None:
