@@ -45,7 +45,9 @@ class SourceReader:
         Problems found are appended here.
     """
 
-    def __init__(self, f: h5py.File, n_trains: int, n_raw: int, problems: list[ProblemRecord]):
+    def __init__(
+        self, f: h5py.File, n_trains: int, n_raw: int, problems: list[ProblemRecord]
+    ) -> None:
         self.f = f
         self.n = n_trains
         self.n_raw = n_raw

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from .conftest import MOTOR_NAME, XGM_NAME, forget_instances
 
 
 @pytest.fixture
-def motor_file(tmp_path):
+def motor_file(tmp_path: Path) -> Path:
     return write_file(tmp_path / "RAW-R0001-DA01-S00000.h5", [Motor(MOTOR_NAME)], n_trains=4)
 
 
