@@ -49,9 +49,9 @@ def guess_validity(train_ids: np.ndarray) -> np.ndarray:
 def longest_increasing_mask(values: np.ndarray) -> np.ndarray:
     """Boolean mask of a longest strictly increasing subsequence.
 
-    O(n log n) patience sorting. Among equally long subsequences the one
-    ending at the earliest position with the smallest values is kept, which
-    makes the choice deterministic.
+    O(n log n) patience sorting. When several subsequences are equally
+    long, the one kept depends only on the values (ending at the last
+    element that completes a longest one), so the guess is reproducible.
 
     Parameters
     ----------

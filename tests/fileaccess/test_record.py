@@ -180,3 +180,9 @@ def test_from_record_completes_a_file_instance_without_reading(version_file) -> 
     assert fa.to_record() == record
     assert fa.get_keys(MOTOR_NAME)
     assert hdf5_open_count() == opens
+
+
+def test_top_level_name_is_this_class() -> None:
+    import extra_catalog
+
+    assert extra_catalog.FileAccess is FileAccess
