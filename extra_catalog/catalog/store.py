@@ -45,10 +45,12 @@ __all__ = [
     "remove_run",
     "load_run",
     "file_stats",
+    "file_stats_below",
     "list_runs",
     "list_proposals",
     "record_problem",
     "mark_crawled",
+    "mark_crawled_many",
     "last_crawled",
 ]
 
@@ -314,6 +316,27 @@ def file_stats(target: Target, key: RunKey) -> dict[str, FileStat]:
         return {name: (size, mtime, inode) for name, size, mtime, inode in rows}
 
 
+def file_stats_below(target: Target, root: str | os.PathLike[str]) -> dict[str, dict[str, FileStat]]:
+    """Return ``{run path: {file name: (size, mtime, inode)}}`` for every run at or below *root*.
+
+    One statement for a whole tree, so checking an unchanged tree costs
+    little more than listing it. Runs without files map to an empty dict.
+    """
+    prefix = os.path.normpath(os.fspath(root))
+    pattern = prefix.rstrip(os.sep).replace("\\", "\\\\").replace("%", "\\%") \
+        .replace("_", "\\_") + os.sep + "%"
+    statement = (select(Run.path, File.name, File.size, File.mtime, File.inode)
+                 .outerjoin(File, File.run_id == Run.id)
+                 .where((Run.path == prefix) | Run.path.like(pattern, escape="\\")))
+    found: dict[str, dict[str, FileStat]] = {}
+    with _unit(target, write=False) as session:
+        for path, name, size, mtime, inode in session.execute(statement):
+            files = found.setdefault(path, {})
+            if name is not None:
+                files[name] = (size, mtime, inode)
+    return found
+
+
 def list_runs(target: Target, *, proposal: int | None = None) -> list[RunSummary]:
     """Return the stored runs (of one proposal), by proposal, run and category."""
     with _unit(target, write=False) as session:
@@ -371,10 +394,20 @@ def mark_crawled(target: Target, proposal: int, *, instrument: str, cycle: str,
 
     The proposal is created if no run of it is stored yet.
     """
+    mark_crawled_many(target, {proposal: (instrument, cycle)}, when=when)
+
+
+def mark_crawled_many(target: Target, proposals: dict[int, tuple[str, str]], *,
+                      when: datetime | None = None) -> None:
+    """Like :func:`mark_crawled` for ``{proposal: (instrument, cycle)}``, in one transaction."""
     when = when or datetime.now(timezone.utc)
     with _unit(target, write=True) as session:
-        proposal_id = _proposal_id(session, proposal, instrument, cycle)
-        session.execute(update(Proposal).where(Proposal.id == proposal_id)
+        known = set(session.scalars(select(Proposal.number)
+                                    .where(Proposal.number.in_(list(proposals)))))
+        for proposal in sorted(set(proposals) - known):
+            _proposal_id(session, proposal, *proposals[proposal])
+        # One statement for all: an unchanged tree's crawl is mostly this write.
+        session.execute(update(Proposal).where(Proposal.number.in_(list(proposals)))
                         .values(last_crawled=when))
 
 

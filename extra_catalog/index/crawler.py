@@ -22,10 +22,9 @@ from ..catalog import (
     Catalog,
     RunInfo,
     UnreadableFile,
-    file_stats,
-    list_runs,
+    file_stats_below,
     load_run,
-    mark_crawled,
+    mark_crawled_many,
     remove_files,
     remove_run,
     update_files,
@@ -33,7 +32,7 @@ from ..catalog import (
 from ..exceptions import CatalogConnectionError, CatalogLockedError, ExtraCatalogError
 from ..records import FileRecord, ProblemRecord
 from .extract import read_file
-from .layout import RunLocation, find_runs
+from .layout import RunLocation, find_runs, parse_run_dir
 from .pool import DeadlinePool, TaskResult
 from .scan import RunDiff, diff_run, is_settled, list_run_files
 from .summary import CrawlSummary
@@ -127,33 +126,32 @@ def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
         if not root.is_dir():
             raise CrawlError(f"{root}: not a directory; give a facility, proposal or run directory")
     summary = CrawlSummary()
-    seen: set[str] = set()
     plans: list[_RunPlan] = []
     touched: dict[int, tuple[str, str]] = {}
     for root in roots:
+        stored = file_stats_below(catalog, root)
         links: list[Path] = []
         for loc in find_runs(root, categories=options.categories,
                              proposals=options.proposals, skipped_links=links):
-            seen.add(str(loc.path))
-            plan = _plan_run(catalog, loc, options.settle, summary)
+            plan = _plan_run(catalog, loc, stored.pop(str(loc.path), {}),
+                             options.settle, summary)
             if plan is not None:
                 plans.append(plan)
             if loc.proposal is not None:
                 touched[loc.proposal] = (loc.instrument or "", loc.cycle or "")
         summary.skipped_links += [str(p) for p in links]
-    _remove_vanished(catalog, roots, seen, options, summary)
+        _remove_vanished(catalog, stored, options, summary)
     _read_and_commit(catalog, plans, options, summary, progress)
-    for proposal, (instrument, cycle) in sorted(touched.items()):
-        mark_crawled(catalog, proposal, instrument=instrument, cycle=cycle)
+    if touched:
+        mark_crawled_many(catalog, touched)
     summary.seconds = time.monotonic() - t0
     return summary
 
 
-def _plan_run(catalog: Catalog, loc: RunLocation, settle: float,
-              summary: CrawlSummary) -> _RunPlan | None:
+def _plan_run(catalog: Catalog, loc: RunLocation, stored: dict[str, tuple[int, float, int]],
+              settle: float, summary: CrawlSummary) -> _RunPlan | None:
     """Compare one run with the catalogue; return a plan if it needs writing."""
     files = list_run_files(loc.path)
-    stored = file_stats(catalog, loc.path)
     diff = diff_run(files, stored)
     summary.files_unchanged += len(diff.unchanged)
     if diff.up_to_date:
@@ -170,26 +168,21 @@ def _plan_run(catalog: Catalog, loc: RunLocation, settle: float,
     return _RunPlan(loc, diff, is_new=not stored)
 
 
-def _remove_vanished(catalog: Catalog, roots: list[Path], seen: set[str],
+def _remove_vanished(catalog: Catalog, not_found: dict[str, dict[str, tuple[int, float, int]]],
                      options: CrawlOptions, summary: CrawlSummary) -> None:
-    """Remove catalogued runs below the roots whose directories are gone."""
-    for run in list_runs(catalog):
-        info = run.info
-        if info.path in seen or not any(_is_below(info.path, r) for r in roots):
-            continue
-        if options.categories is not None and info.data_category not in options.categories:
-            continue
-        if options.proposals is not None and info.proposal not in options.proposals:
-            continue
-        if os.path.isdir(info.path):
-            continue  # still there, just not reached (e.g. behind a link)
-        remove_run(catalog, info.path)
+    """Remove catalogued runs below a root that the walk did not find and that are gone."""
+    for path, files in sorted(not_found.items()):
+        if os.path.isdir(path):
+            continue  # still there, just not reached (filtered out, or behind a link)
+        if options.categories is not None or options.proposals is not None:
+            loc = parse_run_dir(path)
+            if options.categories is not None and loc.category not in options.categories:
+                continue
+            if options.proposals is not None and loc.proposal not in options.proposals:
+                continue
+        remove_run(catalog, path)
         summary.runs_removed += 1
-        summary.files_removed += run.n_files
-
-
-def _is_below(path: str, root: Path) -> bool:
-    return path == str(root) or path.startswith(str(root) + os.sep)
+        summary.files_removed += len(files)
 
 
 def _read_and_commit(catalog: Catalog, plans: list[_RunPlan], options: CrawlOptions,
