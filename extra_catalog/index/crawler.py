@@ -134,7 +134,7 @@ def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
         for loc in find_runs(root, categories=options.categories,
                              proposals=options.proposals, skipped_links=links):
             plan = _plan_run(catalog, loc, stored.pop(str(loc.path), {}),
-                             options.settle, summary)
+                             os.path.realpath(root), options.settle, summary)
             if plan is not None:
                 plans.append(plan)
             if loc.proposal is not None:
@@ -149,9 +149,9 @@ def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
 
 
 def _plan_run(catalog: Catalog, loc: RunLocation, stored: dict[str, tuple[int, float, int]],
-              settle: float, summary: CrawlSummary) -> _RunPlan | None:
+              real_root: str, settle: float, summary: CrawlSummary) -> _RunPlan | None:
     """Compare one run with the catalogue; return a plan if it needs writing."""
-    files = list_run_files(loc.path)
+    files = list_run_files(loc.path, root=real_root)
     diff = diff_run(files, stored)
     summary.files_unchanged += len(diff.unchanged)
     if diff.up_to_date:

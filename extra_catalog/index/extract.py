@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from ..exceptions import DataFileError, ExtraCatalogError, FileStructureError
 from ..records import FileRecord, ProblemRecord
 
-__all__ = ["read_file", "problem_for"]
+__all__ = ["read_file", "problem_for", "storable_record"]
 
 
 def problem_for(path: str, exc: BaseException) -> ProblemRecord:
@@ -37,32 +37,56 @@ def problem_for(path: str, exc: BaseException) -> ProblemRecord:
     return ProblemRecord(check=check, message=message)
 
 
-def _texts(value: object) -> Iterator[str]:
-    """Every string inside a record (names, dtypes, attribute values...)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, tuple):
-        for item in value:
-            yield from _texts(item)
-    elif dataclasses.is_dataclass(value):
-        for f in dataclasses.fields(value):
-            yield from _texts(getattr(value, f.name))
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\0" not in text
 
 
-def bad_text(record: FileRecord) -> str | None:
-    """A string of the record that no database can store, if there is one.
+def _escaped(text: str) -> str:
+    """*text* with undecodable bytes and NULs written as backslash escapes."""
+    raw = text.encode("utf-8", "surrogateescape")
+    return raw.decode("utf-8", "backslashreplace").replace("\0", "\\x00")
 
-    Damaged METADATA decodes (with ``surrogateescape``) to names that are
-    not valid UTF-8, and PostgreSQL refuses NUL characters in text.
+
+def _names(record: FileRecord) -> Iterator[str]:
+    """The strings that identify things: source, key, legacy and METADATA names."""
+    yield from (name for pair in record.legacy_sources for name in pair)
+    yield from (name for name, _ in record.metadata)
+    for src in record.sources:
+        yield src.name
+        yield from (g.name for g in src.index_groups)
+        yield from (k.name for k in src.keys)
+        yield from (v.key for v in src.run_values)
+
+
+def _clean_value(value: object) -> object:
+    return _escaped(value) if isinstance(value, str) and not _storable(value) else value
+
+
+def storable_record(record: FileRecord) -> FileRecord | str:
+    """The record made storable in any database, or the offending name.
+
+    Text values (RUN strings, attributes, METADATA values) that are not
+    valid UTF-8 or contain NUL are kept with backslash escapes, as a person
+    would want to read them. A *name* that is not valid UTF-8 means damaged
+    METADATA or groups: it is returned, so the file is recorded as unreadable.
     """
-    for text in _texts(record):
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return text
-        if "\0" in text:
-            return text
-    return None
+    for name in _names(record):
+        if not _storable(name):
+            return name
+    sources = tuple(dataclasses.replace(
+        src,
+        keys=tuple(dataclasses.replace(k, attrs=tuple((a, _clean_value(v)) for a, v in k.attrs))
+                   for k in src.keys),
+        run_values=tuple(dataclasses.replace(v, value=_clean_value(v.value),
+                                             summary=_clean_value(v.summary))
+                         for v in src.run_values))
+        for src in record.sources)
+    metadata = tuple((name, _clean_value(value)) for name, value in record.metadata)
+    return dataclasses.replace(record, sources=sources, metadata=metadata)
 
 
 def read_file(path: str) -> FileRecord | ProblemRecord:
@@ -79,8 +103,8 @@ def read_file(path: str) -> FileRecord | ProblemRecord:
         return problem_for(path, exc)
     finally:
         fa.close()
-    text = bad_text(record)
-    if text is not None:
-        return ProblemRecord("unreadable", f"{path}: text {text!r} in the file is not valid "
-                             "UTF-8 or contains NUL (damaged METADATA or names?)")
-    return record
+    cleaned = storable_record(record)
+    if isinstance(cleaned, str):
+        return ProblemRecord("unreadable", f"{path}: the name {cleaned!r} in the file is not "
+                             "valid UTF-8 or contains NUL (damaged METADATA or groups?)")
+    return cleaned

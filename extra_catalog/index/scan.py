@@ -54,17 +54,30 @@ class RunDiff:
         return self.new + self.changed
 
 
-def list_run_files(run_dir: str | os.PathLike) -> list[FileStat]:
+def _outside(entry: os.DirEntry, root: str | None) -> bool:
+    """Whether *entry* is a symbolic link that leads out of *root*."""
+    if root is None or not entry.is_symlink():
+        return False
+    target = os.path.realpath(entry.path)
+    return target != root and not target.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def list_run_files(run_dir: str | os.PathLike, root: str | None = None) -> list[FileStat]:
     """Stat every ``*.h5`` data file in *run_dir*, sorted by name.
 
-    Broken symbolic links and files that cannot be stat'ed are returned
-    with ``error`` set rather than raising, so one bad entry never hides
-    the rest of the run.
+    Broken symbolic links, links leading out of *root* (the real path of
+    the crawled directory; such links are not followed) and files that
+    cannot be stat'ed are returned with ``error`` set rather than raising,
+    so one bad entry never hides the rest of the run.
     """
     out = []
     with os.scandir(run_dir) as entries:
         for entry in entries:
             if not entry.name.endswith(".h5") or entry.name in IGNORED_NAMES:
+                continue
+            if _outside(entry, root):
+                out.append(FileStat(entry.name, error="symbolic link leading out of the "
+                                                      "crawled directory; not followed"))
                 continue
             try:
                 st = entry.stat()

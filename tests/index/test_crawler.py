@@ -191,3 +191,44 @@ def test_a_file_that_hangs_is_recorded_after_its_timeout(catalog, tree, monkeypa
                   CrawlOptions(settle=0, processes=2, timeout=30))
     assert (again.files_changed, again.files_failed) == (1, 0)
     assert load_run(catalog, str(tree / "SPB/202601/p900001/raw/r0001")).unreadable == ()
+
+
+def _deny_da02(path: str):
+    """Reader whose HDF5 open fails with EACCES for one file (tests run as root)."""
+    import h5py
+
+    import extra_catalog.fileaccess.handles as handles
+    from extra_catalog.index.extract import read_file
+
+    def refuse_da02(p):
+        if "DA02" in p:
+            raise PermissionError(13, "Permission denied", p)
+        return h5py.File(p, "r")
+
+    handles._h5open = refuse_da02  # in the worker process only
+    return read_file(path)
+
+
+def test_a_file_without_read_permission_is_recorded(catalog, tree, monkeypatch):
+    monkeypatch.setattr("extra_catalog.index.crawler.read_file", _deny_da02)
+    run_dir = tree / "SPB/202601/p900001/raw/r0001"
+    summary = crawl(catalog, [run_dir], CrawlOptions(settle=0, processes=1))
+    (problem,) = summary.problems
+    assert "RAW-R0001-DA02-S00000.h5" in problem and "permission denied" in problem
+    assert [Path(u.path).name for u in load_run(catalog, str(run_dir)).unreadable] == [
+        "RAW-R0001-DA02-S00000.h5"]
+
+
+def test_file_links_leaving_the_root_are_not_followed(catalog, tree, tmp_path):
+    run_dir = tree / "SPB/202601/p900001/raw/r0001"
+    outside = tmp_path / "elsewhere.h5"
+    shutil.copy(sorted(run_dir.glob("*.h5"))[0], outside)
+    os.symlink(outside, run_dir / "RAW-R0001-DA05-S00000.h5")
+    summary = crawl(catalog, [run_dir], NOW)
+    (problem,) = summary.problems
+    assert "DA05" in problem and "not followed" in problem
+    # a link inside the crawled directory is followed
+    inside = tree / "SPB/202601/p900001/raw/r0002"
+    os.symlink(sorted(inside.glob("*.h5"))[0], run_dir / "RAW-R0001-DA06-S00000.h5")
+    summary = crawl(catalog, [tree], NOW)
+    assert not any("DA06" in p for p in summary.problems)
