@@ -1,6 +1,6 @@
-"""Measure how long FileAccess takes to read files (run: python bench_extract.py).
+"""Measure how long FileAccess takes to read files (run: python benchmarks/bench_extract.py).
 
-Not collected by pytest. Writes a few generated files to a temporary
+Writes a few generated files to a temporary
 directory and prints, per file, the best of several runs of:
 
 - ``FileAccess(path)`` (train IDs, flags, source lists only),
