@@ -27,6 +27,7 @@ from ..catalog import (
     mark_crawled_many,
     remove_files,
     remove_run,
+    replace_run,
     update_files,
 )
 from ..exceptions import CatalogConnectionError, CatalogLockedError, ExtraCatalogError
@@ -266,7 +267,12 @@ def _write_run(catalog: Catalog, plan: _RunPlan, summary: CrawlSummary) -> None:
             if os.path.basename(r.path) not in names]
         info = _run_info(plan.loc, kept + [r for r in written if isinstance(r, FileRecord)],
                          written)
-        update_files(session, info, written, changed=changed)
+        if plan.is_new:
+            # Also replaces the run if it was catalogued under another path
+            # (a proposal directory that moved): runs are unique by number.
+            replace_run(session, info, written, changed=changed)
+        else:
+            update_files(session, info, written, changed=changed)
         if plan.diff.removed:
             remove_files(session, info, plan.diff.removed)
     summary.add_run(plan.is_new, plan.diff, written)

@@ -232,3 +232,15 @@ def test_file_links_leaving_the_root_are_not_followed(catalog, tree, tmp_path):
     os.symlink(sorted(inside.glob("*.h5"))[0], run_dir / "RAW-R0001-DA06-S00000.h5")
     summary = crawl(catalog, [tree], NOW)
     assert not any("DA06" in p for p in summary.problems)
+
+
+def test_a_moved_run_directory_replaces_its_old_entry(catalog, tree):
+    crawl(catalog, [tree], NOW)
+    old = tree / "SPB/202601/p900001/raw/r0002"
+    new_prop = tree / "SPB/202609/p900001/raw"
+    new_prop.mkdir(parents=True)
+    old.rename(new_prop / "r0002")
+    summary = crawl(catalog, [tree / "SPB/202609"], NOW)  # only the new location
+    assert summary.runs_new == 1 and summary.runs_failed == 0
+    (run,) = [r for r in list_runs(catalog) if (r.info.proposal, r.info.run) == (900001, 2)]
+    assert run.info.path == str(new_prop / "r0002") and run.info.cycle == "202609"
