@@ -18,8 +18,9 @@ Matching follows EXtra-data:
   source with RUN values only and no keys.
 
 ``source_keys`` may be a lazy mapping: only sources whose name matched and
-whose key pattern is not ``'*'`` have their keys looked up, and iterating it
-must list the source names.
+whose key pattern is not ``'*'`` have their keys looked up. Iterating it must
+list the source names and ``in`` must test a name, both without loading keys
+(``Mapping.__contains__`` calls ``__getitem__`` unless overridden).
 
 ``require_all`` / ``require_any`` are left to the reader because they need
 per-train counts. Combine them with a result ``sel`` like this: for each
