@@ -320,6 +320,8 @@ def _positional(tids: np.ndarray, sel: Any) -> npt.NDArray[np.intp]:
 
 
 def _position_array(arr: np.ndarray, n: int) -> npt.NDArray[np.intp]:
+    if arr.ndim == 0:
+        raise TypeError(f"A 0-d train selector array must hold an integer, not {arr.dtype}")
     if arr.size == 0 and arr.dtype.kind in "fiuO":
         return np.empty(0, dtype=np.intp)
     if arr.ndim != 1:
@@ -412,12 +414,14 @@ def _xarray_mask(tids: np.ndarray, sel: Any) -> npt.NDArray[np.intp]:
 
 
 def _as_train_ids(train_ids: npt.ArrayLike) -> npt.NDArray[np.uint64]:
-    arr = np.asarray(train_ids)
-    if arr.size == 0:
+    raw = _list_to_array(train_ids) if isinstance(train_ids, list) else np.asarray(train_ids)
+    if raw.size == 0:
         return np.empty(0, dtype=np.uint64)
-    if arr.ndim != 1 or arr.dtype.kind not in "iuO":
-        raise ValueError(f"train_ids must be a 1-dimensional integer array, got {arr.dtype} {arr.shape}")
-    arr = arr.astype(np.uint64) if arr.dtype.kind != "O" else np.array([int(v) for v in arr], np.uint64)
+    if raw.ndim != 1 or raw.dtype.kind not in "iu":
+        raise ValueError(
+            f"train_ids must be a 1-dimensional integer array, got {raw.dtype} {raw.shape}"
+        )
+    arr = np.asarray(raw, dtype=np.uint64)
     if len(arr) > 1 and not (arr[1:] > arr[:-1]).all():
         raise ValueError("train_ids must be sorted ascending without repeats")
     return arr

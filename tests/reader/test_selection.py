@@ -222,7 +222,8 @@ def test_id_lists_are_sorted_intersections(tids: np.ndarray, data: st.DataObject
 def test_single_train_id() -> None:
     assert positions(TIDS, by_id[10005]) == [3]
     assert positions(TIDS, by_id[np.uint64(10005)]) == [3]
-    with pytest.warns(UserWarning, match=r"^Given train IDs not found among 6 trains in collection$"):
+    message = r"^Given train IDs not found among 6 trains in collection$"
+    with pytest.warns(UserWarning, match=message):
         assert select_train_positions(TIDS, by_id[10003]).tolist() == []
 
 
@@ -265,10 +266,18 @@ def test_xarray_mask_must_be_boolean_with_train_ids() -> None:
 
 
 @pytest.mark.parametrize("selector", ["5", 1.5, {"a": 1}, (1, 2), None, True,
-                                      np.float32(2), by_index[by_id[5]], by_index[1, 2]])
+                                      np.float32(2), by_index[by_id[5]], by_index[1, 2],
+                                      np.array(True), np.array(2.0), np.array(["a"])])
 def test_other_selectors_are_type_errors(selector: object) -> None:
     with pytest.raises(TypeError):
         select_train_positions(TIDS, selector)
+
+
+def test_train_ids_as_a_list_near_2_64() -> None:
+    # np.asarray would make this list float64 and merge the two IDs.
+    tids = [2**64 - 2, 2**64 - 1]
+    assert select_train_ids(tids, by_id[[2**64 - 1]]).tolist() == [2**64 - 1]
+    assert select_train_ids(tids, -1).dtype == np.uint64
 
 
 def test_unsorted_train_ids_are_rejected() -> None:
