@@ -265,17 +265,21 @@ def _id_bound(tids: np.ndarray, tid: Any, *, is_stop: bool, level: int) -> int |
 
 
 def _by_id_list(tids: np.ndarray, value: Any, level: int) -> npt.NDArray[np.intp]:
-    wanted = _as_id_array(value)
-    pos = np.searchsorted(tids, wanted, side="left")
-    inside = pos < len(tids)
-    found = pos[inside][tids[pos[inside]] == wanted[inside]]
-    result = np.unique(found).astype(np.intp)
+    result = _positions_of_ids(tids, _as_id_array(value))
     if len(result) == 0 and np.size(value) > 0:
         warnings.warn(
             f"Given train IDs not found among {len(tids)} trains in collection",
             stacklevel=level,
         )
     return result
+
+
+def _positions_of_ids(tids: np.ndarray, wanted: np.ndarray) -> npt.NDArray[np.intp]:
+    """Sorted unique positions of those ``wanted`` IDs (uint64) present in ``tids``."""
+    pos = np.searchsorted(tids, wanted, side="left")
+    inside = pos < len(tids)
+    found = pos[inside][tids[pos[inside]] == wanted[inside]]
+    return np.unique(found).astype(np.intp)
 
 
 def _as_id_array(value: Any, what: str = "by_id[...]") -> npt.NDArray[np.uint64]:
@@ -405,9 +409,7 @@ def _xarray_mask(tids: np.ndarray, sel: Any) -> npt.NDArray[np.intp]:
             f"but its values have shape {mask.shape}"
         )
     wanted = _as_id_array(np.ravel(coord[mask]), "xarray selector's trainId coordinate")
-    pos = np.searchsorted(tids, wanted, side="left")
-    inside = pos < len(tids)
-    return np.unique(pos[inside][tids[pos[inside]] == wanted[inside]]).astype(np.intp)
+    return _positions_of_ids(tids, wanted)
 
 
 # --- small helpers -----------------------------------------------------------
