@@ -131,6 +131,27 @@ class FileAccess:
             return _registry.setdefault(path, inst)
 
     @classmethod
+    def open_fresh(cls, filename: str | os.PathLike) -> FileAccess:
+        """``FileAccess(filename)``, read again if the file changed since it was registered.
+
+        ``FileAccess(path)`` returns the instance already made for a path;
+        for a file that is still being written that instance can be out of
+        date. This compares its size and mtime with the file first.
+        """
+        path = os.path.abspath(os.fspath(filename))
+        st = handles.stat_file(path)
+        with _registry_lock:
+            existing = _registry.get(path)
+            if existing is not None and not existing.matches_stat(st.st_size, st.st_mtime):
+                del _registry[path]
+                handles.get_handle_cache().close(path)
+        return cls(path)
+
+    def matches_stat(self, size: int, mtime: float) -> bool:
+        """Whether this object describes the file as it is with this size and mtime."""
+        return (self._head.size, self._head.mtime) == (size, mtime)
+
+    @classmethod
     def from_record(cls, record: FileRecord) -> FileAccess:
         """The FileAccess described by *record*, without opening the file.
 

@@ -265,7 +265,7 @@ def _write_run(catalog: Catalog, plan: _RunPlan, summary: CrawlSummary) -> None:
         kept = [] if plan.is_new else [
             r for r in load_run(session, str(plan.loc.path)).files
             if os.path.basename(r.path) not in names]
-        info = _run_info(plan.loc, kept + [r for r in written if isinstance(r, FileRecord)],
+        info = run_info(plan.loc, kept + [r for r in written if isinstance(r, FileRecord)],
                          written)
         if plan.is_new:
             # Also replaces the run if it was catalogued under another path
@@ -278,7 +278,7 @@ def _write_run(catalog: Catalog, plan: _RunPlan, summary: CrawlSummary) -> None:
     summary.add_run(plan.is_new, plan.diff, written)
 
 
-def _run_info(loc: RunLocation, records: list[FileRecord],
+def run_info(loc: RunLocation, records: list[FileRecord],
               written: Sequence[FileRecord | UnreadableFile]) -> RunInfo:
     """The run's facts: identity from its path (or METADATA), trains from its files."""
     meta = dict(records[0].metadata) if records else {}

@@ -91,18 +91,13 @@ def storable_record(record: FileRecord) -> FileRecord | str:
 
 def read_file(path: str) -> FileRecord | ProblemRecord:
     """Read the catalogue record of one file (run in a worker process)."""
-    from ..fileaccess import FileAccess
+    from ..fileaccess.file_access import read_record
 
     try:
-        fa = FileAccess(path)
+        # Always from disk: a worker may have seen an older state of the file.
+        record = read_record(path)
     except Exception as exc:  # noqa: BLE001 - a bad file becomes a recorded problem
         return problem_for(path, exc)
-    try:
-        record = fa.to_record()
-    except Exception as exc:  # noqa: BLE001
-        return problem_for(path, exc)
-    finally:
-        fa.close()
     cleaned = storable_record(record)
     if isinstance(cleaned, str):
         return ProblemRecord("unreadable", f"{path}: the name {cleaned!r} in the file is not "

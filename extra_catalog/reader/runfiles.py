@@ -1,0 +1,243 @@
+"""The files of a run: from the catalogue when it is fresh, from disk when not.
+
+This replaces EXtra-data's per-run JSON "run files map". Opening a run lists
+its directory and stats its files once; every file whose (size, mtime,
+inode) matches the catalogue becomes a :class:`FileAccess` built from its
+record, without opening the HDF5 file. New or changed files are read from
+disk, so stale metadata is never served. A missing, unreadable, out-of-date
+or busy catalogue never stops anyone from opening data: the files are read
+directly instead.
+
+When a file had to be read from disk, the new records are written back to the
+catalogue, if it is writable and recording is on (the default; set
+``EXTRA_CATALOG_RECORD=0`` to turn it off). Only whole-run knowledge is
+written: a run the catalogue did not know is recorded only when every file of
+it was read, so opening a subset (``include=``, ``file_filter=``) never
+changes what the catalogue says about the whole run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..exceptions import ExtraCatalogError
+from ..fileaccess import FileAccess
+from ..fileaccess.file_access import read_record
+from ..index.scan import FileStat, list_run_files
+from ..records import FileRecord
+
+__all__ = ["RunFiles", "open_run_files", "DEFAULT_CATALOG"]
+
+log = logging.getLogger(__name__)
+
+#: Use ``$EXTRA_CATALOG_URL`` or the per-user catalogue, if it exists.
+DEFAULT_CATALOG = "default"
+ENV_RECORD = "EXTRA_CATALOG_RECORD"
+
+FileFilter = Callable[[list[str]], Sequence[str]]
+
+
+@dataclass
+class RunFiles:
+    """The files of an opened run and where their metadata came from.
+
+    Attributes
+    ----------
+    files : list of FileAccess
+        The selected files, in name order.
+    from_catalog, from_disk : list of str
+        Names of files built from catalogue records / read from disk.
+    recorded : bool
+        Whether the catalogue was updated with what was read from disk.
+    """
+
+    files: list[FileAccess] = field(default_factory=list)
+    from_catalog: list[str] = field(default_factory=list)
+    from_disk: list[str] = field(default_factory=list)
+    recorded: bool = False
+
+
+def _select(listing: list[FileStat], run_dir: Path, include: str,
+            file_filter: FileFilter | None) -> list[FileStat]:
+    chosen = [f for f in listing if f.error is None and fnmatch.fnmatch(f.name, include)]
+    if file_filter is not None:
+        kept = {os.path.basename(os.fspath(p))
+                for p in file_filter([str(run_dir / f.name) for f in chosen])}
+        chosen = [f for f in chosen if f.name in kept]
+    return chosen
+
+
+def _recording_on() -> bool:
+    return os.environ.get(ENV_RECORD, "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def open_run_files(run_dir: str | os.PathLike, include: str = "*",
+                   file_filter: FileFilter | None = None, *,
+                   catalog: object = DEFAULT_CATALOG, record: bool | None = None) -> RunFiles:
+    """Open the ``*.h5`` files of a run directory, using the catalogue where it is fresh.
+
+    Parameters
+    ----------
+    run_dir : path
+        The run directory.
+    include : str
+        Glob on file names, as EXtra-data's ``RunDirectory(include=...)``.
+    file_filter : callable, optional
+        Takes the list of selected file paths and returns those to keep
+        (e.g. :func:`extra_catalog.locality.lc_ondisk`).
+    catalog : Catalog, URL, None or ``'default'``
+        The catalogue to use; ``None`` reads every file from disk.
+    record : bool, optional
+        Write what was read from disk back to the catalogue (default: on,
+        unless ``EXTRA_CATALOG_RECORD=0``).
+
+    Raises
+    ------
+    FileNotFoundError
+        The directory does not exist, or no file is selected.
+    """
+    run_dir = Path(os.path.abspath(run_dir))
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"{run_dir}: no such run directory")
+    listing = list_run_files(run_dir)
+    chosen = _select(listing, run_dir, include, file_filter)
+    if not chosen:
+        raise FileNotFoundError(f"No HDF5 files found in {run_dir} with glob pattern {include!r}")
+    with _CatalogView(catalog, run_dir) as view:
+        out = RunFiles()
+        fresh_reads: dict[str, FileRecord] = {}
+        for f in chosen:
+            rec = view.records.get(f.name)
+            if rec is not None and (rec.size, rec.mtime, rec.inode) == f.key():
+                out.files.append(FileAccess.from_record(rec))
+                out.from_catalog.append(f.name)
+                continue
+            try:
+                fa, fresh = _from_disk(run_dir / f.name, view.writable and _wants(record))
+            except ExtraCatalogError as exc:
+                # As EXtra-data does: an unusable file is skipped, with a note.
+                print(f"Skipping file {run_dir / f.name}\n  (error was: {exc})", file=sys.stderr)
+                continue
+            out.files.append(fa)
+            out.from_disk.append(f.name)
+            if fresh is not None:
+                fresh_reads[f.name] = fresh
+        if not out.files:
+            raise ExtraCatalogError(f"All HDF5 files specified are unusable ({run_dir})")
+        whole_run = len(chosen) == sum(1 for f in listing if f.error is None)
+        if fresh_reads or view.removed(listing):
+            out.recorded = view.write_back(fresh_reads, listing, whole_run)
+    return out
+
+
+def _wants(record: bool | None) -> bool:
+    return _recording_on() if record is None else record
+
+
+def _from_disk(path: Path, keep_record: bool) -> tuple[FileAccess, FileRecord | None]:
+    """Read one file; with *keep_record*, its full record too (for the catalogue)."""
+    if not keep_record:
+        return FileAccess.open_fresh(path), None
+    rec = read_record(path)
+    return FileAccess.from_record(rec), rec
+
+
+class _CatalogView:
+    """What the catalogue knows about one run; never raises on catalogue trouble."""
+
+    def __init__(self, catalog: object, run_dir: Path):
+        self.run_dir = run_dir
+        self.catalog = None
+        self.own = False
+        self.records: dict[str, FileRecord] = {}
+        self.run = None
+        self.writable = False
+        try:
+            self._load(catalog)
+        except Exception as exc:  # noqa: BLE001 - the catalogue is an optimisation only
+            warnings.warn(f"catalogue not used, reading the files of {run_dir} directly: {exc}",
+                          stacklevel=4)
+            self.close()
+            self.records, self.run, self.writable = {}, None, False
+
+    def _load(self, catalog: object) -> None:
+        from ..catalog import Catalog, load_run, open_catalog
+        from ..catalog.engine import resolve_url, sqlite_file
+
+        if catalog is None:
+            return
+        if isinstance(catalog, Catalog):
+            self.catalog = catalog
+        else:
+            url = resolve_url(None if catalog == DEFAULT_CATALOG else catalog)
+            path = sqlite_file(url)
+            if path is not None and not path.exists():
+                return  # no catalogue yet: nothing to use, nothing to say
+            self.catalog, self.own = open_catalog(url), True
+        try:
+            self.run = load_run(self.catalog, str(self.run_dir))
+        except ExtraCatalogError:
+            self.run = None  # not catalogued (yet)
+        if self.run is not None:
+            self.records = {os.path.basename(r.path): r for r in self.run.files}
+        self.writable = _is_writable(self.catalog)
+
+    def removed(self, listing: list[FileStat]) -> list[str]:
+        """Catalogued files that are no longer in the directory."""
+        if self.run is None:
+            return []
+        present = {f.name for f in listing}
+        stored = set(self.records) | {os.path.basename(u.path) for u in self.run.unreadable}
+        return sorted(stored - present)
+
+    def write_back(self, fresh: dict[str, FileRecord], listing: list[FileStat],
+                   whole_run: bool) -> bool:
+        """Record files read from disk (and removals); False if not possible or not allowed."""
+        if not self.writable or (self.run is None and not whole_run):
+            return False
+        from ..catalog import update_files
+        from ..catalog import remove_files as remove
+        from ..index.layout import parse_run_dir
+        from ..index.crawler import run_info
+
+        records = {**self.records, **fresh}
+        for name in self.removed(listing):
+            records.pop(name, None)
+        info = run_info(parse_run_dir(self.run_dir), list(records.values()),
+                        list(records.values()))
+        try:
+            with self.catalog.session_scope(write=True) as session:
+                update_files(session, info, list(fresh.values()))
+                if self.removed(listing):
+                    remove(session, info, self.removed(listing))
+        except Exception as exc:  # noqa: BLE001 - e.g. a read-only database user
+            log.info("could not record %s in the catalogue: %s", self.run_dir, exc)
+            return False
+        return True
+
+    def close(self) -> None:
+        if self.own and self.catalog is not None:
+            self.catalog.close()
+        self.catalog = None
+
+    def __enter__(self) -> _CatalogView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _is_writable(catalog: object) -> bool:
+    from ..catalog.engine import sqlite_file
+
+    path = sqlite_file(catalog.url)  # type: ignore[attr-defined]
+    if path is not None:
+        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    return True  # a server decides; a refused write is caught and ignored

@@ -1,0 +1,124 @@
+"""Opening a run's files through the catalogue: fresh, stale, unknown, subsets, no catalogue."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from extra_catalog.catalog import init_catalog, load_run, open_catalog
+from extra_catalog.fileaccess import FileAccess, hdf5_open_count
+from extra_catalog.index.crawler import CrawlOptions, crawl
+from extra_catalog.reader.runfiles import open_run_files
+from extra_catalog.testing import append_sequence, grow_file, write_run
+
+
+@pytest.fixture(scope="module")
+def pristine_run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("runs") / "p900001" / "raw" / "r0003"
+    write_run(run_dir, run=3, n_trains=30, trains_per_sequence=10, detector="AGIPD1M",
+              n_modules=2, frames_per_train=2, frame_shape=(8, 8))
+    return run_dir
+
+
+@pytest.fixture
+def run_dir(pristine_run, tmp_path) -> Path:
+    out = tmp_path / "p900001" / "raw" / "r0003"
+    shutil.copytree(pristine_run, out)
+    return out
+
+
+@pytest.fixture
+def crawled(run_dir, catalog_url) -> str:
+    with open_catalog(catalog_url) as cat:
+        crawl(cat, [run_dir], CrawlOptions(settle=0, processes=1))
+    return catalog_url
+
+
+def _names(files):
+    return [Path(f.filename).name for f in files]
+
+
+def test_a_catalogued_run_opens_without_opening_hdf5_files(run_dir, crawled):
+    before = hdf5_open_count()
+    opened = open_run_files(run_dir, catalog=crawled)
+    assert hdf5_open_count() == before
+    assert opened.from_disk == [] and len(opened.from_catalog) == len(list(run_dir.glob("*.h5")))
+    fa = opened.files[0]
+    direct = FileAccess(str(fa.filename)).to_record()
+    np.testing.assert_array_equal(fa.train_ids, FileAccess.from_record(direct).train_ids)
+    assert fa.control_sources == FileAccess.from_record(direct).control_sources
+
+
+def test_changed_and_new_files_are_read_again_and_recorded(run_dir, crawled):
+    files = sorted(run_dir.glob("*.h5"))
+    grow_file(files[0], n_trains=3)
+    (new,) = append_sequence(run_dir, n_trains=4, aggregators=["DA01"])
+    opened = open_run_files(run_dir, catalog=crawled)
+    assert sorted(opened.from_disk) == sorted([files[0].name, new.name])
+    assert opened.recorded
+    by_name = {Path(f.filename).name: f for f in opened.files}
+    assert len(by_name[files[0].name].train_ids) == len(FileAccess.open_fresh(files[0]).train_ids)
+    with open_catalog(crawled) as cat:
+        stored = load_run(cat, str(run_dir))
+    assert stored.file(new.name) == FileAccess(str(new)).to_record()
+    again = open_run_files(run_dir, catalog=crawled)
+    assert again.from_disk == []
+
+
+def test_an_unknown_run_is_read_from_disk_and_recorded_whole(run_dir, tmp_path):
+    url = str(tmp_path / "cat.sqlite")
+    init_catalog(url)
+    opened = open_run_files(run_dir, catalog=url)
+    assert opened.from_catalog == [] and opened.recorded
+    with open_catalog(url) as cat:
+        stored = load_run(cat, str(run_dir))
+    assert len(stored.files) == len(list(run_dir.glob("*.h5")))
+    assert stored.info.proposal == 900001 and stored.info.run == 3
+
+
+def test_opening_a_subset_never_changes_the_catalogue_view_of_the_run(run_dir, tmp_path):
+    url = str(tmp_path / "cat.sqlite")
+    init_catalog(url)
+    opened = open_run_files(run_dir, include="*DA*", catalog=url)
+    assert all("DA" in n for n in _names(opened.files))
+    assert not opened.recorded
+    with open_catalog(url) as cat:
+        from extra_catalog.catalog import list_runs
+
+        assert list_runs(cat) == []
+    kept = open_run_files(run_dir, file_filter=lambda paths: paths[:1], catalog=url)
+    assert len(kept.files) == 1 and not kept.recorded
+
+
+def test_no_catalogue_or_a_broken_one_never_stops_opening(run_dir, tmp_path):
+    missing = open_run_files(run_dir, catalog=str(tmp_path / "nothing-here.sqlite"))
+    assert len(missing.files) == len(list(run_dir.glob("*.h5")))
+    broken = tmp_path / "broken.sqlite"
+    broken.write_bytes(b"not a database at all")
+    with pytest.warns(UserWarning, match="catalogue not used"):
+        opened = open_run_files(run_dir, catalog=str(broken))
+    assert len(opened.files) == len(missing.files)
+    assert len(open_run_files(run_dir, catalog=None).files) == len(missing.files)
+
+
+def test_recording_can_be_turned_off(run_dir, tmp_path, monkeypatch):
+    url = str(tmp_path / "cat.sqlite")
+    init_catalog(url)
+    monkeypatch.setenv("EXTRA_CATALOG_RECORD", "0")
+    assert not open_run_files(run_dir, catalog=url).recorded
+
+
+def test_unusable_files_are_skipped_and_missing_directories_refused(run_dir, tmp_path, capsys):
+    bad = run_dir / "RAW-R0003-DA07-S00000.h5"
+    bad.write_bytes(b"garbage")
+    opened = open_run_files(run_dir, catalog=None)
+    assert bad.name not in _names(opened.files)
+    assert f"Skipping file {bad}" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError):
+        open_run_files(tmp_path / "nowhere", catalog=None)
+    with pytest.raises(FileNotFoundError, match="No HDF5 files"):
+        open_run_files(run_dir, include="*NOTHING*", catalog=None)
