@@ -16,6 +16,8 @@ from ._version import __version__
 # Public name -> module that defines it. Filled in as the layers land.
 _LAZY: dict[str, str] = {
     "FileAccess": "extra_catalog.fileaccess",
+    "by_id": "extra_catalog.reader.selection",
+    "by_index": "extra_catalog.reader.selection",
     "SourceNameError": "extra_catalog.exceptions",
     "PropertyNameError": "extra_catalog.exceptions",
     "TrainIDError": "extra_catalog.exceptions",

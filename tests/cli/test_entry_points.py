@@ -69,3 +69,14 @@ def test_xfel_index_help_lists_an_example():
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     assert "Example" in result.output
+
+
+def test_top_level_names_are_importable_lazily():
+    code = (
+        "import sys, extra_catalog\n"
+        "assert 'h5py' not in sys.modules\n"
+        "from extra_catalog import FileAccess, by_id, by_index, SourceNameError\n"
+        "print(repr(by_id[4::2, 7]), repr(by_index[...]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["by_id[4::2,", "7]", "by_index[...]"]
