@@ -1,9 +1,12 @@
 """Pure parsing of what a data file's path and name say about it.
 
-Run directories sit in a facility tree, either
-``<root>/<INSTR>/<CYCLE>/p<PROPOSAL>/<class>/r<RUN>/`` (the ``exp`` layout)
-or ``<root>/<class>/<INSTR>/<CYCLE>/p<PROPOSAL>/r<RUN>/`` (the ``d`` and
-archive layouts), ``<class>`` being ``raw``, ``proc``... Directories named
+Run directories at EuXFEL sit either in
+``/gpfs/exfel/exp/<INSTR>/<CYCLE>/p<PROPOSAL>/<class>/r<RUN>/`` (online GPFS)
+or in ``/gpfs/exfel/d/<class>/<INSTR>/<CYCLE>/p<PROPOSAL>/r<RUN>/`` and
+``/pnfs/xfel.eu/exfel/archive/XFEL/<class>/...`` (offline GPFS, dCache),
+``<class>`` being ``raw``, ``proc``... Other locations give no facility
+fields, as in EXtra-data (the crawler has its own, root-relative layout
+rules in :mod:`extra_catalog.index.layout`). Directories named
 ``.extra_data`` replace ``r<RUN>`` for files that belong to no run. File
 names are ``<CAT>-R<RUN>-<AGG>-S<SEQ>.h5``; a virtual overview file
 ``<CAT>-R<RUN>-OVERVIEW.h5`` has no sequence number (taken as 0).
@@ -18,13 +21,17 @@ from dataclasses import dataclass
 __all__ = ["PathInfo", "parse_path", "parse_file_name", "parse_run_dir"]
 
 _RUN_PART = r"(?:r(?P<run>\d+)|\.extra_data)"
-# exp layout: .../INSTR/CYCLE/pPROP/class/rRUN
+# Only EuXFEL storage locations count, as in EXtra-data: elsewhere (a copy in
+# /tmp, a test directory) storage_class, instrument, cycle... are None.
+# Online GPFS: /gpfs/exfel/exp/INSTR/CYCLE/pPROP/class/rRUN
 _EXP_LAYOUT = re.compile(
-    r"(?:^|/)(?P<instr>[^/]+)/(?P<cycle>[^/]+)/p(?P<prop>\d+)/(?P<cls>[^/]+)/" + _RUN_PART + r"/?$"
+    r"^/gpfs/exfel/exp/(?P<instr>[^/]+)/(?P<cycle>[^/]+)/p(?P<prop>\d+)/(?P<cls>[^/]+)/"
+    + _RUN_PART + r"/?$"
 )
-# d / archive layout: .../class/INSTR/CYCLE/pPROP/rRUN
+# Offline GPFS and dCache: /gpfs/exfel/d/class/INSTR/CYCLE/pPROP/rRUN (or /pnfs/...)
 _CLASS_FIRST_LAYOUT = re.compile(
-    r"(?:^|/)(?P<cls>[^/]+)/(?P<instr>[^/]+)/(?P<cycle>[^/]+)/p(?P<prop>\d+)/" + _RUN_PART + r"/?$"
+    r"^/(?:gpfs/exfel/d|pnfs/xfel\.eu/exfel/archive/XFEL)/(?P<cls>[^/]+)/(?P<instr>[^/]+)/"
+    r"(?P<cycle>[^/]+)/p(?P<prop>\d+)/" + _RUN_PART + r"/?$"
 )
 _FILE_NAME = re.compile(
     r"^(?P<cat>[A-Za-z]+)-R(?P<run>\d+)-(?P<agg>[A-Za-z0-9_]+?)(?:-S(?P<seq>\d+))?\.h5$"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import h5py
 import numpy as np
 import pytest
@@ -195,9 +197,17 @@ def test_path_information_in_facility_tree(tmp_path) -> None:
     run_dir = tmp_path / "SPB" / "202601" / "p900002" / "raw" / "r0007"
     path = write_file(run_dir / "RAW-R0007-DA02-S00004.h5", [Motor(MOTOR_NAME)])
     fa = FileAccess(path)
-    assert (fa.storage_class, fa.instrument, fa.cycle, fa.proposal, fa.run) == (
-        "raw", "SPB", "202601", 900002, 7)
-    assert (fa.aggregator, fa.sequence) == ("DA02", 4)
+    # Not a EuXFEL storage location: like EXtra-data, no facility fields.
+    assert (fa.storage_class, fa.instrument, fa.cycle, fa.proposal) == (None,) * 4
+    assert (fa.run, fa.aggregator, fa.sequence) == (7, "DA02", 4)
+    # The same file's record placed at the facility's storage locations:
+    for where in ["/gpfs/exfel/exp/SPB/202601/p900002/raw/r0007",
+                  "/gpfs/exfel/d/raw/SPB/202601/p900002/r0007",
+                  "/pnfs/xfel.eu/exfel/archive/XFEL/raw/SPB/202601/p900002/r0007"]:
+        record = dataclasses.replace(fa.to_record(), path=f"{where}/{path.name}")
+        placed = FileAccess.from_record(record)
+        assert (placed.storage_class, placed.instrument, placed.cycle, placed.proposal,
+                placed.run) == ("raw", "SPB", "202601", 900002, 7)
 
 
 def test_legacy_names(tmp_path, version) -> None:
