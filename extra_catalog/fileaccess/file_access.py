@@ -191,10 +191,14 @@ class FileAccess:
         for name, section in sections.items():
             by_section.setdefault(section, set()).add(name)
         self.control_sources = frozenset(by_section.get("CONTROL", ()))
-        self.instrument_sources = frozenset(by_section.get("INSTRUMENT", ()))
+        self.legacy_sources = dict(head.legacy_sources)
+        # As in EXtra-data, legacy names are listed among the instrument
+        # sources (they are in the file's source list); legacy_sources says
+        # which ones they are.
+        self.instrument_sources = frozenset(by_section.get("INSTRUMENT", ())) | frozenset(
+            self.legacy_sources)
         self.reduction_sources = frozenset(by_section.get("REDUCTION", ()))
         self.errata_sources = frozenset(by_section.get("ERRATA", ()))
-        self.legacy_sources = dict(head.legacy_sources)
         self._index_cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._keys_cache: dict[str, dict[str, KeyRecord]] = {}
         return self
@@ -227,7 +231,7 @@ class FileAccess:
 
     @property
     def all_sources(self) -> frozenset[str]:
-        """Control and instrument sources (not legacy names, not auxiliary)."""
+        """Control and instrument sources, legacy names included (not auxiliary)."""
         return self.control_sources | self.instrument_sources
 
     @cached_property
@@ -442,8 +446,18 @@ class FileAccess:
         return f"{src.section}/{src.name}/{key.replace('.', '/')}"
 
     def get_run_keys(self, source: str) -> set[str]:
-        """Keys of ``RUN/<source>`` (empty set when there are none)."""
-        return {rv.key for rv in self._source(source).run_values}
+        """Keys of ``RUN/<source>``.
+
+        Raises
+        ------
+        SourceNameError
+            The file has no RUN data for *source* (e.g. most instrument
+            sources), as in EXtra-data.
+        """
+        keys = {rv.key for rv in self._source(source).run_values}
+        if not keys:
+            raise SourceNameError(source)
+        return keys
 
     def get_run_values(self, source: str) -> dict[str, Any]:
         """RUN values of *source*: key -> value (strings decoded).

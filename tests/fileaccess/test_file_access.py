@@ -166,7 +166,8 @@ def test_run_values(version_file) -> None:
     assert isinstance(values["state.timestamp"], int)
     assert fa.get_run_keys(MOTOR_NAME) == set(values)
     assert fa.get_run_values(RUNONLY_NAME)["softwareVersion.value"] == "2.19.0"
-    assert fa.get_run_keys(CAMERA_OUT) == set()
+    with pytest.raises(SourceNameError):  # an instrument source without RUN data
+        fa.get_run_keys(CAMERA_OUT)
 
 
 def test_timestamps(version_file, version) -> None:
@@ -219,8 +220,9 @@ def test_legacy_names(tmp_path, version) -> None:
                       legacy_names={legacy: canonical}, format_version=version)
     fa = FileAccess(path)
     assert fa.legacy_sources == {legacy: canonical}
-    assert fa.instrument_sources == {canonical}
-    assert legacy not in fa.all_sources
+    # as in EXtra-data, the legacy name is listed with the instrument sources
+    assert fa.instrument_sources == {canonical, legacy}
+    assert legacy in fa.all_sources
     assert fa.get_keys(legacy) == fa.get_keys(canonical)
     assert fa.index_groups(legacy) == fa.index_groups(canonical)
     np.testing.assert_array_equal(fa.get_index(legacy, "image")[1],
