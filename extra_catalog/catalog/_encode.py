@@ -137,7 +137,19 @@ def _digest(payload: object) -> str:
 
 def keyset_digest(keys: Sequence[KeyRecord]) -> str:
     """Content digest of a source's key descriptions (lengths excluded)."""
-    return _digest([key_columns(k) for k in keys])
+    # The sequence files of one aggregator repeat the same key lists, so the
+    # digest is remembered by content: a 500-file run hashes each list once.
+    signature = tuple((k.name, k.dtype, k.entry_shape, k.chunks, k.compression,
+                       k.compression_opts, k.shuffle, k.attrs) for k in keys)
+    digest = _KEYSET_DIGESTS.get(signature)
+    if digest is None:
+        if len(_KEYSET_DIGESTS) > 4096:
+            _KEYSET_DIGESTS.clear()
+        digest = _KEYSET_DIGESTS[signature] = _digest([key_columns(k) for k in keys])
+    return digest
+
+
+_KEYSET_DIGESTS: dict[tuple, str] = {}
 
 
 def run_value_columns(value: RunValueRecord) -> dict[str, Any]:
