@@ -1,0 +1,272 @@
+"""DataCollection: sources, keys and trains of one or more runs.
+
+Structure, item access and the conflicting-data check live here; selection
+(:mod:`.dcselect`), train iteration (:mod:`.trains`) and the array/table
+helpers (:mod:`.dcoutputs`) are mixed in from their own modules.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ExtraCatalogError, PropertyNameError, SourceNameError
+from ..fileaccess import FileAccess
+from .dcoutputs import OutputsMixin
+from .dcselect import SelectionMixin
+from .keydata import KeyData, as_tids
+from .sourcedata import SourceData, is_train_selector
+
+__all__ = ["DataCollection", "DETECTOR_SOURCE_RE"]
+
+#: Instrument sources of multi-module detectors (``.../DET/<n>CH...``).
+DETECTOR_SOURCE_RE = re.compile(r"(.+/(?:DET|CORR))/(\d+)CH")
+
+
+class DataCollection(SelectionMixin, OutputsMixin):
+    """A collection of EuXFEL data: sources with keys, organised by train.
+
+    You normally get one from :func:`H5File`, :func:`RunDirectory` or
+    :func:`open_run`.
+
+    Parameters
+    ----------
+    files : iterable of FileAccess
+    sources_data : dict of str to SourceData, optional
+        The sources; built from *files* when omitted.
+    train_ids : sequence of int, optional
+        Selected trains; default every train of the files (only the valid
+        ones if not *inc_suspect_trains*).
+    aliases : dict, optional
+        Kept for compatibility; aliases are not supported yet.
+    ctx_closes : bool
+        Whether a ``with`` block closes the files (collections made by opening).
+    inc_suspect_trains : bool
+        Keep trains flagged suspect (default).
+    is_single_run : bool
+        Whether the data is known to come from one run.
+    alias_files : list, optional
+        Kept for compatibility.
+
+    Raises
+    ------
+    ValueError
+        A source has data for the same train in two files (or twice in one).
+    """
+
+    __iter__ = None  # iterate over .trains(), or over sources explicitly
+
+    def __init__(self, files: Iterable[FileAccess], sources_data: dict[str, SourceData] | None = None,
+                 train_ids: Any = None, aliases: dict[str, Any] | None = None,
+                 ctx_closes: bool = False, *, inc_suspect_trains: bool = True,
+                 is_single_run: bool = False, alias_files: Sequence[Any] | None = None) -> None:
+        self.files: list[FileAccess] = list(files)
+        self.ctx_closes = ctx_closes
+        self.inc_suspect_trains = inc_suspect_trains
+        self.is_single_run = is_single_run
+        self._aliases = dict(aliases or {})
+        self._alias_files = list(alias_files or [])
+        if train_ids is None:
+            sets = [f.train_ids if inc_suspect_trains else f.valid_train_ids for f in self.files]
+            train_ids = np.unique(np.concatenate(sets)) if sets else []
+        self._tids = as_tids(train_ids)
+        if sources_data is None:
+            sources_data = self._sources_from_files()
+        self._sources_data: dict[str, SourceData] = sources_data
+        self._check_source_conflicts()
+        self.control_sources = frozenset(
+            n for n, sd in sources_data.items() if sd.section == "CONTROL")
+        self.instrument_sources = frozenset(
+            n for n, sd in sources_data.items() if sd.section == "INSTRUMENT")
+        self.legacy_sources = {n: sd.canonical_name for n, sd in sources_data.items()
+                               if sd.is_legacy}
+
+    def _sources_from_files(self) -> dict[str, SourceData]:
+        by_source: dict[tuple[str, str], list[FileAccess]] = {}
+        legacy: dict[str, str] = {}
+        for f in self.files:
+            for name in sorted(f.control_sources):
+                by_source.setdefault((name, "CONTROL"), []).append(f)
+            for name in sorted(f.instrument_sources):
+                by_source.setdefault((name, "INSTRUMENT"), []).append(f)
+            for old, new in f.legacy_sources.items():
+                # A legacy name reads the canonical source's data through its link.
+                listed = by_source.setdefault((old, f.source_section(new)), [])
+                if not listed or listed[-1] is not f:
+                    listed.append(f)
+                legacy[old] = new
+        return {
+            name: SourceData(name, sel_keys=None, train_ids=self._tids, files=files,
+                             section=section, canonical_name=legacy.get(name, name),
+                             is_single_run=self.is_single_run,
+                             inc_suspect_trains=self.inc_suspect_trains)
+            for (name, section), files in by_source.items()
+        }
+
+    def _check_source_conflicts(self) -> None:
+        cache: dict[frozenset[str], bool] = {}
+        conflicts = []
+        for name, sd in self._sources_data.items():
+            key = frozenset(f.filename for f in sd.files)
+            if key not in cache:
+                tids = np.concatenate(
+                    [f.train_ids if self.inc_suspect_trains else f.valid_train_ids
+                     for f in sd.files] or [np.zeros(0, np.uint64)])
+                cache[key] = len(np.unique(tids)) != len(tids)
+            if cache[key]:
+                conflicts.append(name)
+        if conflicts:
+            raise ValueError(f"{len(conflicts)} sources have conflicting data "
+                             f"(same train ID in different files): {', '.join(sorted(conflicts))}")
+
+    # ---- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[str | os.PathLike], _files_map: Any = None, *,
+                   inc_suspect_trains: bool = True, is_single_run: bool = False,
+                   parallelize: bool = True) -> DataCollection:
+        """Open data files; unusable ones are skipped with a message on stderr.
+
+        *parallelize* is accepted for compatibility: reading a file's
+        metadata takes milliseconds, so files are read in this process.
+
+        Raises
+        ------
+        Exception
+            "All HDF5 files specified are unusable" when none could be opened
+            (as in EXtra-data; it is an :class:`~extra_catalog.exceptions.ExtraCatalogError`).
+        """
+        files = []
+        for path in paths:
+            try:
+                files.append(FileAccess(path))
+            except (ExtraCatalogError, OSError) as exc:
+                print(f"Skipping file {os.path.basename(os.fspath(path))}", file=sys.stderr)
+                print(f"  (error was: {exc})", file=sys.stderr)
+        if not files:
+            raise NoUsableFilesError("All HDF5 files specified are unusable")
+        return cls(files, ctx_closes=True, inc_suspect_trains=inc_suspect_trains,
+                   is_single_run=is_single_run)
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike, *,
+                  inc_suspect_trains: bool = True) -> DataCollection:
+        """Open one file as a single-run collection."""
+        return cls([FileAccess(path)], ctx_closes=True, inc_suspect_trains=inc_suspect_trains,
+                   is_single_run=True)
+
+    def __enter__(self) -> DataCollection:
+        if not self.ctx_closes:
+            raise ExtraCatalogError(
+                "Only DataCollection objects created by opening files directly can be used "
+                "in a 'with' statement, not those created by selecting from or merging others.")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.ctx_closes:
+            for f in self.files:
+                f.close()
+
+    # ---- structure ---------------------------------------------------------------------
+
+    @property
+    def train_ids(self) -> list[int]:
+        """Selected train IDs, sorted (list of int)."""
+        cached = self.__dict__.get("_train_id_list")
+        if cached is None:
+            cached = self.__dict__["_train_id_list"] = self._tids.tolist()
+        return cached
+
+    @property
+    def selection(self) -> dict[str, frozenset[str] | None]:
+        """``{source: selected keys}``; None means all keys."""
+        return {name: sd.sel_keys for name, sd in self._sources_data.items()}
+
+    @property
+    def all_sources(self) -> frozenset[str]:
+        """Control and instrument source names."""
+        return self.control_sources | self.instrument_sources
+
+    @property
+    def detector_sources(self) -> set[str]:
+        """Instrument sources of multi-module detectors, without legacy names."""
+        return {s for s in self.instrument_sources if DETECTOR_SOURCE_RE.match(s)} \
+            - self.legacy_sources.keys()
+
+    def __repr__(self) -> str:
+        return (f"<extra_data.DataCollection for {len(self.all_sources)} sources "
+                f"and {len(self._tids)} trains>")
+
+    def _ipython_key_completions_(self) -> list[str]:
+        return list(self.all_sources)
+
+    def _get_source_data(self, source: str) -> SourceData:
+        sd = self._sources_data.get(source)
+        if sd is None:
+            raise SourceNameError(source)
+        if sd.is_legacy:
+            warnings.warn(f"{source} is a legacy name for {sd.canonical_name}. Access via this "
+                          "name will be removed for future data.", DeprecationWarning,
+                          stacklevel=3)
+        return sd
+
+    def _get_key_data(self, source: str, key: str) -> KeyData:
+        return self._get_source_data(source)[key]
+
+    def __getitem__(self, item: Any) -> Any:
+        if isinstance(item, tuple) and len(item) == 2 and all(isinstance(e, str) for e in item):
+            return self._get_key_data(*item)
+        if isinstance(item, str):
+            return self._get_source_data(item)
+        if is_train_selector(item):
+            return self.select_trains(item)
+        raise TypeError("Expected data[source], data[source, key] or data[train_selection]")
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            return item in self._sources_data
+        if isinstance(item, tuple) and len(item) == 2 and all(isinstance(e, str) for e in item):
+            sd = self._sources_data.get(item[0])
+            return sd is not None and item[1] in sd
+        return False
+
+    def keys_for_source(self, source: str) -> set[str]:
+        """Selected keys of *source* (SourceNameError if absent)."""
+        return self._get_source_data(source).keys()
+
+    _keys_for_source = keys_for_source
+
+    def get_entry_shape(self, source: str, key: str) -> tuple[int, ...]:
+        """Shape of one entry of *source*/*key*."""
+        return self._get_key_data(source, key).entry_shape
+
+    def get_dtype(self, source: str, key: str) -> np.dtype:
+        """numpy dtype of *source*/*key*."""
+        return self._get_key_data(source, key).dtype
+
+    def _check_field(self, source: str, key: str) -> None:
+        if source not in self.all_sources:
+            raise SourceNameError(source)
+        if key not in self._sources_data[source]:
+            raise PropertyNameError(key, source)
+
+    def _derive(self, sources_data: dict[str, SourceData], train_ids: Any,
+                is_single_run: bool | None = None) -> DataCollection:
+        """A collection over the given sources, keeping the files they use."""
+        used = {f for sd in sources_data.values() for f in sd.files}
+        files = [f for f in self.files if f in used]
+        files += sorted(used - set(files), key=lambda f: f.filename)
+        return DataCollection(
+            files, sources_data=sources_data, train_ids=train_ids, aliases=self._aliases,
+            inc_suspect_trains=self.inc_suspect_trains, alias_files=self._alias_files,
+            is_single_run=self.is_single_run if is_single_run is None else is_single_run)
+
+
+class NoUsableFilesError(ExtraCatalogError):
+    """None of the files given to :meth:`DataCollection.from_paths` could be opened."""
