@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import MultiRunError, NoDataError, PropertyNameError
+from ..exceptions import MultiRunError, NoDataError, PropertyNameError, SourceNameError
 from ..fileaccess import FileAccess
 from .chunks import same_run, trains_files_index
 from .keydata import KeyData, as_tids, only_files_with
@@ -39,7 +39,10 @@ def run_value_of(fa: FileAccess, source: str, key: str, section: str) -> Any:
     PropertyNameError
         It has no value for this key.
     """
-    keys = fa.get_run_keys(source)
+    try:
+        keys = fa.get_run_keys(source)
+    except SourceNameError:  # FileAccess: no RUN group for this source
+        keys = set()
     if not keys:
         raise ValueError(f"{section} source {source!r} has no RUN data in {fa.filename}")
     name = key if key in keys else f"{key}.value"
