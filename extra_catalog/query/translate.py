@@ -1,0 +1,171 @@
+"""Translate :class:`~.terms.RunQuery` filters to SQL over the catalogue tables.
+
+The one module of the query layer that knows the table layout. Globs are
+matched in Python against the catalogue's distinct names (sources, key
+names, samples...), so they follow ``fnmatch`` exactly on every backend; the
+matched names then go to the database as ``IN`` lists. Train IDs are bound
+through the :class:`~extra_catalog.catalog.types.UInt64` columns, so range
+conditions stay exact up to ``2**64 - 1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..catalog.models import File, FileSource, KeysetKey, Problem, Proposal, Run, RunValue, Source
+from .terms import RunQuery, RunValueCondition, control_key_pattern, match_names
+
+__all__ = ["RUN_COLUMNS", "runs_select", "run_ids_select", "source_names", "key_names",
+           "run_value_key_names"]
+
+#: Columns of :meth:`Catalog.runs` results, in order.
+RUN_COLUMNS = ("proposal", "run", "data_category", "instrument", "cycle", "path",
+               "first_train", "last_train", "n_trains", "n_files", "format_version",
+               "creation_date", "update_date", "sample", "run_type", "n_problems")
+
+
+def _n_problems() -> Any:
+    return (select(func.count(Problem.id)).where(Problem.run_id == Run.id)
+            .correlate(Run).scalar_subquery())
+
+
+def runs_select(session: Session, query: RunQuery,
+                visible: Collection[int] | None) -> Select[Any]:
+    """The runs matching *query* with the :data:`RUN_COLUMNS`.
+
+    Parameters
+    ----------
+    visible : collection of int or None
+        Proposal numbers the user may see; None shows every proposal.
+    """
+    columns = [Proposal.number.label("proposal"), Run.number.label("run"),
+               Run.data_category, Proposal.instrument, Proposal.cycle, Run.path,
+               Run.first_train, Run.last_train, Run.n_trains, Run.n_files,
+               Run.format_version, Run.creation_date, Run.update_date, Run.sample,
+               Run.run_type, _n_problems().label("n_problems")]
+    stmt = select(*columns).join(Proposal, Proposal.id == Run.proposal_id)
+    stmt = stmt.where(*_conditions(session, query, visible))
+    return stmt.order_by(Proposal.number, Run.number, Run.data_category)
+
+
+def run_ids_select(session: Session, query: RunQuery,
+                   visible: Collection[int] | None) -> Select[Any]:
+    """``SELECT runs.id`` of the runs matching *query* (for use in ``IN``)."""
+    stmt = select(Run.id).join(Proposal, Proposal.id == Run.proposal_id)
+    return stmt.where(*_conditions(session, query, visible))
+
+
+def _conditions(session: Session, q: RunQuery,
+                visible: Collection[int] | None) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if visible is not None:
+        where.append(Proposal.number.in_(sorted(visible)))
+    for column, values in ((Proposal.number, q.proposal), (Proposal.instrument, q.instrument),
+                           (Proposal.cycle, q.cycle), (Run.number, q.run),
+                           (Run.data_category, q.data_category)):
+        if values is not None:
+            where.append(column.in_(values))
+    if q.run_range is not None:
+        first, last = q.run_range
+        if first is not None:
+            where.append(Run.number >= first)
+        if last is not None:
+            where.append(Run.number <= last)
+    where += _scalar_conditions(session, q)
+    # Key '*' selects a whole source (even one with RUN values only), as in select().
+    key = None if q.key == "*" else q.key
+    if (q.source is not None and q.source != "*") or key is not None:
+        where.append(_has_source_key(session, q.source or "*", key))
+    where += [_run_value_condition(session, c) for c in q.run_values]
+    return where
+
+
+def _scalar_conditions(session: Session, q: RunQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if q.date_from is not None:
+        where.append(Run.creation_date >= q.date_from)
+    if q.date_to is not None:
+        where.append(Run.creation_date <= q.date_to)
+    for column, pattern in ((Run.sample, q.sample), (Run.run_type, q.run_type)):
+        if pattern is not None:
+            values = session.scalars(select(column).distinct().where(column.is_not(None)))
+            where.append(column.in_(match_names(pattern, list(values))))
+    if q.min_trains is not None:
+        where.append(Run.n_trains >= q.min_trains)
+    if q.max_trains is not None:
+        where.append(Run.n_trains <= q.max_trains)
+    if q.train is not None:
+        # Order-preserving UInt64 columns: exact comparisons near 2**64.
+        where.append(and_(Run.first_train <= q.train, Run.last_train >= q.train))
+    if q.has_problems is not None:
+        where.append(_n_problems() > 0 if q.has_problems else _n_problems() == 0)
+    return where
+
+
+def source_names(session: Session, pattern: str) -> list[str]:
+    """Catalogued source names matching a glob."""
+    return match_names(pattern, list(session.scalars(select(Source.name))))
+
+
+def key_names(session: Session, pattern: str) -> tuple[list[str], list[str]]:
+    """Key names matching a glob for (other, CONTROL) sources."""
+    names = list(session.scalars(select(KeysetKey.name).distinct()))
+    return match_names(pattern, names), match_names(control_key_pattern(pattern), names)
+
+
+def run_value_key_names(session: Session, pattern: str) -> list[str]:
+    """RUN value keys matching a glob, or the glob with ``.value`` appended."""
+    names = list(session.scalars(select(RunValue.key).distinct()))
+    patterns = (pattern,) if pattern.endswith((".value", "*")) else (pattern, pattern + ".value")
+    return sorted({n for p in patterns for n in match_names(p, names)})
+
+
+def _source_ids(session: Session, pattern: str) -> Select[Any] | None:
+    """``SELECT sources.id`` for the names matching *pattern*; None for ``'*'``."""
+    if pattern == "*":
+        return None
+    return select(Source.id).where(Source.name.in_(source_names(session, pattern)))
+
+
+def _has_source_key(session: Session, source: str, key: str | None) -> ColumnElement[bool]:
+    """A file of the run has a source matching *source* with a key matching *key*."""
+    inner = (select(FileSource.id).join(File, File.id == FileSource.file_id)
+             .where(File.run_id == Run.id))
+    ids = _source_ids(session, source)
+    if ids is not None:
+        inner = inner.where(FileSource.source_id.in_(ids))
+    if key is not None:
+        other, control = key_names(session, key)
+        inner = inner.join(KeysetKey, KeysetKey.keyset_id == FileSource.keyset_id).where(or_(
+            and_(FileSource.section != "CONTROL", KeysetKey.name.in_(other)),
+            and_(FileSource.section == "CONTROL", KeysetKey.name.in_(control))))
+    return exists(inner.correlate(Run))
+
+
+def _run_value_condition(session: Session, cond: RunValueCondition) -> ColumnElement[bool]:
+    """A file of the run has a RUN value of source/key satisfying *cond*."""
+    keys = run_value_key_names(session, cond.key)
+    inner = (select(RunValue.set_id)
+             .join(FileSource, FileSource.runvalue_set_id == RunValue.set_id)
+             .join(File, File.id == FileSource.file_id)
+             .where(File.run_id == Run.id, RunValue.key.in_(keys), _compare(cond)))
+    ids = _source_ids(session, cond.source)
+    if ids is not None:
+        inner = inner.where(FileSource.source_id.in_(ids))
+    return exists(inner.correlate(Run))
+
+
+def _compare(cond: RunValueCondition) -> ColumnElement[bool]:
+    """Numbers with numeric kinds (ints exactly), strings with strings."""
+    op = "=" if cond.op in ("=", "==") else cond.op
+    if isinstance(cond.value, str):
+        return and_(RunValue.kind == "str", RunValue.value_str.op(op)(cond.value))
+    return or_(
+        and_(RunValue.kind.in_(("int", "bool")), RunValue.value_int.op(op)(cond.value)),
+        # value_float is NULL for NaN and infinities: those never match.
+        and_(RunValue.kind.in_(("float", "bigint")), RunValue.value_float.op(op)(cond.value)))
+
