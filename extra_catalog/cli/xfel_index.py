@@ -13,6 +13,7 @@ from .._version import __version__
 from .admin import init, status, upgrade
 from .crawl import crawl
 from .demo import demo
+from .query import query, sql
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,7 +29,7 @@ def cli() -> None:
     """
 
 
-for _command in (demo, init, upgrade, status, crawl):
+for _command in (demo, init, upgrade, status, crawl, query, sql):
     cli.add_command(_command)
 
 
