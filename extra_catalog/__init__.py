@@ -16,12 +16,14 @@ from ._version import __version__
 # Public name -> module that defines it. Filled in as the layers land.
 _LAZY: dict[str, str] = {
     "FileAccess": "extra_catalog.fileaccess",
-    "Catalog": "extra_catalog.query",
     "by_id": "extra_catalog.reader.selection",
     "by_index": "extra_catalog.reader.selection",
     "DataCollection": "extra_catalog.reader.collection",
     "SourceData": "extra_catalog.reader.sourcedata",
     "KeyData": "extra_catalog.reader.keydata",
+    "open_run": "extra_catalog.reader.opening",
+    "RunDirectory": "extra_catalog.reader.opening",
+    "H5File": "extra_catalog.reader.opening",
     "SourceNameError": "extra_catalog.exceptions",
     "PropertyNameError": "extra_catalog.exceptions",
     "TrainIDError": "extra_catalog.exceptions",

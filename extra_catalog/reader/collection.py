@@ -176,11 +176,11 @@ class DataCollection(SelectionMixin, OutputsMixin):
     # ---- structure ---------------------------------------------------------------------
 
     @property
-    def train_ids(self) -> list[int]:
-        """Selected train IDs, sorted (list of int)."""
+    def train_ids(self) -> list[np.uint64]:
+        """Selected train IDs, sorted (a list of numpy.uint64, as in EXtra-data)."""
         cached = self.__dict__.get("_train_id_list")
         if cached is None:
-            cached = self.__dict__["_train_id_list"] = self._tids.tolist()
+            cached = self.__dict__["_train_id_list"] = list(self._tids)
         return cached
 
     @property

@@ -81,9 +81,9 @@ class KeyData:
         self.is_single_run = is_single_run
 
     @cached_property
-    def train_ids(self) -> list[int]:
-        """Selected train IDs (list of int)."""
-        return self._tids.tolist()
+    def train_ids(self) -> list[np.uint64]:
+        """Selected train IDs (a list of numpy.uint64, as in EXtra-data)."""
+        return list(self._tids)
 
     def __repr__(self) -> str:
         section = "" if self.section in ("CONTROL", "INSTRUMENT") else f"section={self.section} "

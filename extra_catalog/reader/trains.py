@@ -119,7 +119,7 @@ class TrainIterator:
         return res
 
     def __iter__(self) -> Iterator[tuple[int, dict[Any, Any]]]:
-        for tid in self.data.train_ids:
+        for tid in map(int, self.data.train_ids):
             if self.require_all and self._missing_data(tid):
                 continue
             yield tid, self.assemble(tid)

@@ -65,3 +65,82 @@ def test_run_numbers(given, expected):
 def test_bad_run_number():
     with pytest.raises(ValueError, match="r0238"):
         _run_number("run-two")
+
+
+# --- opening runs -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def facility(tmp_path_factory) -> Path:
+    from extra_catalog.testing import ProposalSpec, RunSpec, write_tree
+
+    root = tmp_path_factory.mktemp("facility") / "exp"
+    write_tree(root, spec=[ProposalSpec(900005, "SPB", "202601", (
+        RunSpec(1, n_trains=20),
+        RunSpec(2, detector="AGIPD1M", n_modules=2, frames_per_train=2, n_trains=10,
+                trains_per_sequence=5, proc=True),
+    ))])
+    return root
+
+
+@pytest.fixture
+def crawled_facility(facility, tmp_path, monkeypatch) -> str:
+    from extra_catalog.catalog import init_catalog, open_catalog
+    from extra_catalog.index.crawler import CrawlOptions, crawl
+
+    url = str(tmp_path / "catalog.sqlite")
+    init_catalog(url)
+    with open_catalog(url) as cat:
+        crawl(cat, [facility], CrawlOptions(settle=0, processes=1))
+    monkeypatch.setenv("EXTRA_DATA_DATA_ROOT", str(facility))
+    monkeypatch.setenv("EXTRA_CATALOG_URL", url)
+    return url
+
+
+def test_open_run_from_the_catalogue_opens_no_hdf5_file(crawled_facility):
+    from extra_catalog import open_run
+    from extra_catalog.fileaccess import hdf5_open_count
+
+    before = hdf5_open_count()
+    run = open_run(900005, 1, data="raw")
+    assert len(run.train_ids) == 20
+    assert "SA1_XTD2_XGM/DOOCS/MAIN" in run.control_sources
+    run.keys_for_source("SA1_XTD2_XGM/DOOCS/MAIN")
+    run["SA1_XTD2_XGM/DOOCS/MAIN", "pulseEnergy.photonFlux"].shape
+    run.get_data_counts("SA1_XTD2_XGM/DOOCS/MAIN", "pulseEnergy.photonFlux")
+    run.run_metadata()
+    assert hdf5_open_count() == before
+    values = run["SA1_XTD2_XGM/DOOCS/MAIN", "pulseEnergy.photonFlux"].ndarray()
+    assert values.shape == (20,)
+    assert hdf5_open_count() > before  # reading data opens the file
+
+
+def test_open_run_default_combines_proc_and_raw(crawled_facility):
+    from extra_catalog import RunDirectory, open_run
+
+    raw = open_run("p900005", "r0002", data="raw")
+    proc = open_run(900005, 2, data="proc")
+    both = open_run(900005, 2)
+    assert both.all_sources == raw.all_sources | proc.all_sources
+    assert any("/CORR/" in s for s in both.instrument_sources)
+    assert both.is_single_run
+    direct = RunDirectory(proc.files[0].filename.rsplit("/", 1)[0])
+    assert direct.all_sources == proc.all_sources
+
+
+def test_open_run_missing_data_category(crawled_facility):
+    from extra_catalog import open_run
+
+    with pytest.raises(FileNotFoundError):
+        open_run(900005, 1, data="proc")
+    run = open_run(900005, 1)  # default: proc may be absent silently
+    assert len(run.train_ids) == 20
+    with pytest.warns(UserWarning, match="No data available for this run at origin proc"):
+        open_run(900005, 1, data="all")
+
+
+def test_h5file_and_context_manager(facility):
+    from extra_catalog import H5File
+
+    path = sorted((facility / "SPB/202601/p900005/raw/r0001").glob("*.h5"))[0]
+    with H5File(path) as f:
+        assert f.is_single_run and len(f.train_ids) > 0
