@@ -16,6 +16,7 @@ from ._version import __version__
 # Public name -> module that defines it. Filled in as the layers land.
 _LAZY: dict[str, str] = {
     "FileAccess": "extra_catalog.fileaccess",
+    "Catalog": "extra_catalog.query",
     "by_id": "extra_catalog.reader.selection",
     "by_index": "extra_catalog.reader.selection",
     "DataCollection": "extra_catalog.reader.collection",
