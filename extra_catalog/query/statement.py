@@ -92,7 +92,8 @@ def point_at(sql: str, position: int) -> str:
     return f"    {line}\n    {' ' * (position - line_start)}^"
 
 
-def check_statement(sql: str, hidden: Collection[str] = ()) -> list[Token]:
+def check_statement(sql: str, hidden: Collection[str] = (),
+                    hidden_prefixes: tuple[str, ...] = ()) -> list[Token]:
     """Refuse anything but one query; return its tokens.
 
     Parameters
@@ -102,6 +103,8 @@ def check_statement(sql: str, hidden: Collection[str] = ()) -> list[Token]:
     hidden : collection of str
         Lower-case names the query may not mention (tables and schemas
         that would bypass the visibility filter).
+    hidden_prefixes : tuple of str
+        Lower-case prefixes of such names (PostgreSQL's ``pg_`` catalogue).
 
     Raises
     ------
@@ -122,7 +125,8 @@ def check_statement(sql: str, hidden: Collection[str] = ()) -> list[Token]:
         raise QueryError(f"the SQL interface is read-only: a query starts with SELECT or "
                          f"WITH, not {first.text!r}:\n{point_at(sql, first.start)}")
     for token in found:
-        if token.kind != "semicolon" and token.text.lower() in hidden:
+        name = token.text.lower()
+        if token.kind != "semicolon" and (name in hidden or name.startswith(hidden_prefixes)):
             raise QueryError(
                 f"{token.text!r} is not one of the query views (runs, sources, keys, files, "
                 f"run_values, problems; see docs/query.rst):\n{point_at(sql, token.start)}")
