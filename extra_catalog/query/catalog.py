@@ -29,7 +29,8 @@ from .statement import check_statement, with_views
 from .terms import RunQuery
 from .translate import (RUN_COLUMNS, key_names, run_ids_select, run_value_key_names,
                         runs_select, source_names)
-from .visibility import Visibility
+from .errors import QueryError
+from .visibility import Visibility, proposal_directory
 
 __all__ = ["Catalog", "DEFAULT_TIMEOUT", "VIEWS"]
 
@@ -253,14 +254,25 @@ class Catalog:
     # -- opening data ----------------------------------------------------------
 
     def open_run(self, proposal: int, run: int, **kwargs: Any) -> Any:
-        """Open a run as ``extra_catalog.open_run`` does, using this catalogue.
+        """Open a catalogued run as :func:`extra_catalog.reader.opening.open_run` does.
 
-        Keyword arguments go to :func:`extra_catalog.reader.opening.open_run`.
+        The proposal directory comes from this catalogue (so the data root
+        need not be set), and only visible proposals can be opened. Keyword
+        arguments (``data``, ``include``...) go to ``open_run``.
+
+        Raises
+        ------
+        QueryError
+            The run is not in the catalogue or not visible to this user.
         """
         from ..reader.opening import open_run
 
+        found = self.runs(proposal=int(proposal), run=int(run))
+        if found.empty:
+            raise QueryError(f"run {run} of proposal {proposal} is not in catalogue "
+                             f"{self._store!r} (or its proposal directory is not readable)")
         kwargs.setdefault("catalog", self._store.url)
-        return open_run(proposal, run, **kwargs)
+        return open_run(proposal_directory(found["path"].iloc[0]), int(run), **kwargs)
 
     def open_runs(self, runs: Any, **kwargs: Any) -> Iterator[Any]:
         """Open each distinct (proposal, run) of a :meth:`runs` result, in order.
