@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import column, func, literal_column, select, table
+from sqlalchemy import Select, column, func, literal_column, select, table
 from sqlalchemy.orm import Session
 
 from ..catalog import open_catalog
@@ -192,7 +192,8 @@ class Catalog:
                      column("data_category"))
         with self._store.session_scope() as session:
             ids = run_ids_select(session, query, self._visible(session))
-            stmt = select(literal_column("*")).select_from(view).where(view.c.run_id.in_(ids))
+            stmt: Select[Any] = (select(literal_column("*")).select_from(view)
+                                 .where(view.c.run_id.in_(ids)))
             if source != "*":
                 stmt = stmt.where(view.c.source.in_(source_names(session, source)))
             if key != "*":

@@ -93,7 +93,7 @@ def _scalar_conditions(session: Session, q: RunQuery) -> list[ColumnElement[bool
     for column, pattern in ((Run.sample, q.sample), (Run.run_type, q.run_type)):
         if pattern is not None:
             values = session.scalars(select(column).distinct().where(column.is_not(None)))
-            where.append(column.in_(match_names(pattern, list(values))))
+            where.append(column.in_(match_names(pattern, [v for v in values if v is not None])))
     if q.min_trains is not None:
         where.append(Run.n_trains >= q.min_trains)
     if q.max_trains is not None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from extra_catalog.index.crawler import CrawlOptions, crawl
 from extra_catalog.testing import write_tree
 from extra_catalog.testing.tree import ProposalSpec, RunSpec
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 #: Near the top of the uint64 range: the catalogue stores value - 2**63.
 HIGH_TRAIN = 2**64 - 500
@@ -36,11 +41,48 @@ def tree_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def filled_url(catalog, catalog_url: str, tree_root: Path) -> str:
-    """URL of a catalogue (SQLite and PostgreSQL) holding the whole tree."""
-    crawl(catalog, [tree_root], CrawlOptions(settle=0, processes=1))
-    return catalog_url
+@pytest.fixture(scope="session", params=BACKENDS)
+def filled_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               tree_root: Path) -> Iterator[str]:
+    """URL of a catalogue holding the whole tree, on each backend.
+
+    Made once per session: the query API cannot write (tests check that
+    refused writes leave it unchanged), so the tests can share it.
+    """
+    from extra_catalog.catalog import init_catalog, open_catalog
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('filled') / 'catalog.sqlite'}"
+        schema = None
+    else:
+        url, schema = _pg_schema(request.getfixturevalue("pg_database"))
+    init_catalog(url)
+    with open_catalog(url) as store:
+        crawl(store, [tree_root], CrawlOptions(settle=0, processes=1))
+    yield url
+    if schema is not None:
+        _drop_schema(request.getfixturevalue("pg_database"), schema)
+
+
+def _pg_schema(database_url: str) -> tuple[str, str]:
+    from sqlalchemy import create_engine, text
+
+    schema = f"q_{secrets.token_hex(6)}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}options={quote(f'-csearch_path={schema}')}", schema
+
+
+def _drop_schema(database_url: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 @pytest.fixture
