@@ -16,10 +16,10 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["RunLocation", "RunCategories", "find_runs", "parse_run_dir"]
+__all__ = ["RunLocation", "RUN_CATEGORIES", "find_runs", "parse_run_dir"]
 
 #: Data categories holding runs, in the order EXtra-data's ``open_run`` knows them.
-RunCategories = ("raw", "proc", "red")
+RUN_CATEGORIES = ("raw", "proc", "red")
 
 _INSTR = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 _CYCLE = re.compile(r"^\d{6}$")
@@ -107,7 +107,7 @@ class _Walk:
             if self.proposals is not None and int(m.group(1)) not in self.proposals:
                 return
             for sub in self.subdirs(path):
-                if sub.name in (self.categories or RunCategories):
+                if sub.name in (self.categories or RUN_CATEGORIES):
                     yield from self.runs_below(sub, 1)
             return
         for sub in self.subdirs(path):
