@@ -217,3 +217,15 @@ def test_crawler_records_every_damaged_file(fuzzed_run, catalog):
     assert {u.problem.check for u in record.unreadable} <= {"unreadable", "not_euxfel", "timeout"}
     crashed = [u for u in record.unreadable if "died" in u.problem.message]
     assert all("damaged" in u.problem.message for u in crashed)
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(catalog, tmp_path):
+    root = tmp_path / "exp"
+    write_tree(root, spec=EIGHT_RUNS[:1])
+    args = ["crawl", str(root), "--catalog", catalog.url, "--settle", "0", "-j", "1"]
+    quiet = CliRunner().invoke(cli, args)  # not a terminal: nothing but the summary
+    assert "reading files" not in quiet.output
+    (root / "MID/202601/p900010/raw/r0001/RAW-R0001-DA01-S00000.h5").touch()
+    shown = CliRunner().invoke(cli, args + ["--progress"])
+    assert shown.exit_code == 0, shown.output
+    assert "reading files" in shown.output
