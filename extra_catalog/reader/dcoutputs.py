@@ -45,6 +45,17 @@ class OutputsMixin:
         """A lazy dask array of *source*/*key* (see :meth:`KeyData.dask_array`)."""
         return self._get_key_data(source, key).dask_array(labelled=labelled)
 
+    def get_virtual_dataset(self: DataCollection, source: str, key: str,
+                            filename: Any = None) -> Any:
+        """A virtual HDF5 dataset of *source*/*key* across files, opened read-only.
+
+        Written to *filename*, or to a new temporary ``*-karabo-data-vds.h5``
+        file. See :func:`extra_catalog.reader.virtual.virtual_dataset`.
+        """
+        from .virtual import virtual_dataset
+
+        return virtual_dataset(self._get_key_data(source, key), filename)
+
     def get_dataframe(self: DataCollection, fields: Any = None, *,
                       timestamps: bool = False) -> Any:
         """A pandas DataFrame joining the 1D keys of the (selected) sources.
