@@ -60,10 +60,7 @@ class PropertyNameError(_MessageKeyError):
     def __init__(self, prop: str, source: str):
         self.prop = prop
         self.source = source
-        super().__init__(
-            f"No property {prop!r} for source {source!r}.\n"
-            "See data[source].keys() for available keys."
-        )
+        super().__init__(f"No property {prop!r} for source {source!r}")
 
 
 class TrainIDError(_MessageKeyError):

@@ -468,7 +468,7 @@ class FileAccess:
         out: dict[str, Any] = {}
         for rv in src.run_values:
             if rv.summary is None:
-                out[rv.key] = rv.value
+                out[rv.key] = _as_stored_type(rv.value, rv.dtype)
             elif rv.summary == "empty":
                 out[rv.key] = None
             else:
@@ -497,6 +497,18 @@ class FileAccess:
     def close(self) -> None:
         """Let the file be closed (objects still in use keep it open)."""
         handles.get_handle_cache().close(self.filename)
+
+
+def _as_stored_type(value: Scalar, dtype: str) -> Any:
+    """A scalar from a record as the numpy type it has in the file (np.float32...).
+
+    Records keep plain Python values; readers expect what h5py would give.
+    """
+    if isinstance(value, (bool, int, float)):
+        dt = dtype_from_str(dtype)
+        if dt.kind in "biuf":
+            return dt.type(value)
+    return value
 
 
 def read_record(filename: str | os.PathLike) -> FileRecord:

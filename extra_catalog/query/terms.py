@@ -85,6 +85,8 @@ class RunValueCondition:
     def matches(self, value: Any) -> bool:
         """Whether a RUN value satisfies the condition (the rule SQL follows too)."""
         compare = OPERATORS[self.op]
+        if not isinstance(value, str) and callable(getattr(value, "item", None)):
+            value = value.item()  # a numpy scalar, as FileAccess gives RUN values
         if isinstance(self.value, str):
             return isinstance(value, str) and compare(value, self.value)
         if isinstance(value, float) and not math.isfinite(value):

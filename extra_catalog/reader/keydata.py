@@ -313,13 +313,18 @@ class KeyData:
         if not isinstance(roi, tuple):
             roi = (roi,)
         arr = self.ndarray(roi=roi)
-        dims = ["trainId"] + (list(extra_dims) if extra_dims is not None
-                              else [f"dim_{i}" for i in range(arr.ndim - 1)])
+        axes = self._entry_axes(roi, extra_dims)
+        if extra_dims is not None or extra_coords is True:
+            dims = ["trainId"] + [name for name, values in axes if np.ndim(values)]
+        else:  # unnamed dimensions are numbered after the roi, as in EXtra-data
+            dims = ["trainId"] + [f"dim_{i}" for i in range(arr.ndim - 1)]
         coords: dict[str, Any] = {"trainId": self.train_id_coordinates()}
-        if extra_coords is True:
-            coords.update(self._entry_coords(roi, extra_dims))
-        elif isinstance(extra_coords, dict):
+        if isinstance(extra_coords, dict):
             coords.update(extra_coords)
+        elif extra_dims is not None or extra_coords is True:
+            # As EXtra-data: naming the dimensions gives them integer coordinates
+            # matching the roi; an axis taken by an integer keeps a scalar one.
+            coords.update(dict(axes))
         attrs = {}
         units = self.units
         if units:
@@ -330,20 +335,20 @@ class KeyData:
         return xarray.DataArray(arr, dims=dims, coords=coords, attrs=attrs,
                                 name=self._default_name(".") if name is None else name)
 
-    def _entry_coords(self, roi: tuple[Any, ...],
-                      extra_dims: Sequence[str] | None) -> dict[str, Any]:
-        """Integer coordinates of the entry dimensions left after indexing with *roi*."""
-        full = list(roi) + [slice(None)] * (len(self.entry_shape) - len(roi))
-        coords: dict[str, Any] = {}
-        kept = 0
-        for size, part in zip(self.entry_shape, full):
-            values = np.arange(size)[part]
-            if np.ndim(values) == 0:
-                continue  # an integer index drops the dimension
-            dim = f"dim_{kept}" if extra_dims is None else extra_dims[kept]
-            coords[dim] = values
-            kept += 1
-        return coords
+    def _entry_axes(self, roi: tuple[Any, ...],
+                    extra_dims: Sequence[str] | None) -> list[tuple[str, Any]]:
+        """(name, positions) of each entry axis after *roi*; scalar positions = dropped axis."""
+        ndim = len(self.entry_shape)
+        names = list(extra_dims) if extra_dims is not None else [f"dim_{i}" for i in range(ndim)]
+        if len(names) != ndim:
+            raise IndexError(f"extra_dims must name all {ndim} entry dimensions of "
+                             f"{self.source} {self.key} (shape {self.entry_shape}), got {names}")
+        if any(part is Ellipsis for part in roi):
+            i = roi.index(Ellipsis)
+            roi = roi[:i] + (slice(None),) * (ndim - len(roi) + 1) + roi[i + 1:]
+        full = list(roi) + [slice(None)] * (ndim - len(roi))
+        return [(name, np.arange(size)[part])
+                for name, size, part in zip(names, self.entry_shape, full)]
 
     def series(self) -> Any:
         """Load 1D data as a pandas Series indexed by train ID.
@@ -474,7 +479,7 @@ class KeyData:
                 continue
             block = self._read_chunk(chunk)
             offset = 0
-            for tid, count in zip(chunk.train_ids.tolist(), chunk.counts.tolist()):
+            for tid, count in zip(chunk.train_ids, chunk.counts.tolist()):
                 if count > 1 or (count == 1 and keep_dims):
                     yield tid, block[offset:offset + count]
                 elif count == 1:

@@ -44,7 +44,7 @@ def run_value_of(fa: FileAccess, source: str, key: str, section: str) -> Any:
     except SourceNameError:  # FileAccess: no RUN group for this source
         keys = set()
     if not keys:
-        raise ValueError(f"{section} source {source!r} has no RUN data in {fa.filename}")
+        raise ValueError(f"{source} has no RUN values")
     name = key if key in keys else f"{key}.value"
     if name not in keys:
         raise PropertyNameError(key, source)
