@@ -34,9 +34,14 @@ def test_virtual_dataset_equals_the_data_across_sequence_files(run, tmp_path):
 
 def test_default_is_a_temporary_file(run):
     ds = run.get_virtual_dataset("SA1_XTD2_XGM/DOOCS/MAIN", "pulseEnergy.photonFlux.value")
-    assert ds.file.filename.endswith("-karabo-data-vds.h5")
-    np.testing.assert_array_equal(
-        ds[()], run["SA1_XTD2_XGM/DOOCS/MAIN", "pulseEnergy.photonFlux"].ndarray())
+    path = Path(ds.file.filename)
+    try:
+        assert path.name.endswith("-karabo-data-vds.h5")
+        np.testing.assert_array_equal(
+            ds[()], run["SA1_XTD2_XGM/DOOCS/MAIN", "pulseEnergy.photonFlux"].ndarray())
+    finally:
+        ds.file.close()
+        path.unlink()
 
 
 def test_strings_are_refused_clearly(run):
