@@ -42,8 +42,11 @@ def key_dask_array(kd: KeyData, labelled: bool = False) -> Any:
             rows //= 2
         proxy = _SliceProxy(chunk.file.dset_proxy(chunk.dataset_path), chunk.first, n,
                             kd.dtype, kd.entry_shape)
+        # Giving dask the meta array keeps it from slicing the data to learn
+        # the type, which would open every file while the graph is built.
+        meta = np.empty((0,) * (1 + len(kd.entry_shape)), dtype=kd.dtype)
         parts.append(da.from_array(proxy, chunks=(rows,) + kd.entry_shape, asarray=True,
-                                   fancy=False))
+                                   fancy=False, meta=meta))
     if parts:
         arr = da.concatenate(parts, axis=0)
     else:
@@ -76,6 +79,8 @@ class _SliceProxy:
         rows = item[0] if isinstance(item, tuple) else item
         start, stop, _ = rows.indices(self.shape[0])
         rest = item[1:] if isinstance(item, tuple) else ()
+        if stop <= start:  # nothing to read: do not open the file for it
+            return np.empty((0,) + self.shape[1:], dtype=self.dtype)[(slice(None),) + tuple(rest)]
         value = self.proxy[(slice(self.first + start, self.first + stop),) + tuple(rest)]
         if self.dtype.hasobject:
             from .keydata import decode_strings
