@@ -17,11 +17,14 @@ from typing import Any
 
 import numpy as np
 
+import h5py
+
 from ..exceptions import CorruptFileError, ExtraCatalogError
 from ..fileaccess import FileAccess
+from ..fileaccess.handles import get_handle_cache, stat_file
 
-__all__ = ["DataChunk", "find_chunks", "read_chunks", "find_train", "trains_files_index",
-           "same_run", "roi_shape"]
+__all__ = ["DataChunk", "find_chunks", "read_chunks", "read_rows", "open_checked", "find_train",
+           "trains_files_index", "same_run", "roi_shape"]
 
 
 @dataclass(frozen=True)
@@ -130,13 +133,81 @@ def roi_shape(entry_shape: tuple[int, ...], roi: tuple[Any, ...]) -> tuple[int, 
     return dummy[(slice(None),) + roi].shape[1:]
 
 
-def read_chunks(chunks: Sequence[DataChunk], out: np.ndarray, roi: tuple[Any, ...]) -> None:
-    """Read every non-empty chunk into consecutive rows of *out*.
+def open_checked(fa: FileAccess) -> h5py.File:
+    """The open file of *fa*, refusing one that changed on disk since *fa* was made.
+
+    The INDEX offsets come from *fa* (the catalogue or an earlier read): a
+    file replaced or rewritten since then would be read at the wrong rows.
+    So when the file has to be opened again and its size, mtime or inode
+    are not those *fa* describes, its ``INDEX/trainId`` must still start
+    with *fa*'s train IDs (a file still being written only grows). A file
+    the cache holds open was checked when opened: replacing the path does
+    not change an open handle.
 
     Raises
     ------
     CorruptFileError
-        The file cannot be read, or its dataset is shorter than its INDEX says.
+        The file changed; DataFileNotFoundError and others from opening.
+    """
+    if get_handle_cache().is_open(fa.filename):
+        return fa.file
+    st = stat_file(fa.filename)
+    known = fa.metadata_fstat
+    same = ((st.st_size, st.st_mtime) == (known.st_size, known.st_mtime)
+            and (not known.st_ino or st.st_ino == known.st_ino))
+    f = fa.file
+    if not same and not _same_trains(f, fa):
+        fa.close()
+        raise CorruptFileError(fa.filename, "file replaced or rewritten since its metadata was "
+                               "read (its train IDs differ); open the run again")
+    return f
+
+
+def _same_trains(f: h5py.File, fa: FileAccess) -> bool:
+    known = np.asarray(fa.train_ids, dtype=np.uint64)
+    try:
+        stored = f["INDEX/trainId"][:len(known)]
+    except (OSError, KeyError, RuntimeError, ValueError):
+        return False
+    return np.array_equal(np.asarray(stored, dtype=np.uint64), known)
+
+
+def read_rows(fa: FileAccess, dataset_path: str, first: int, count: int,
+              single: bool = False, ds: h5py.Dataset | None = None,
+              rest: tuple[Any, ...] = ()) -> Any:
+    """Rows ``[first, first + count)`` of a dataset (row *first* alone if *single*).
+
+    *ds* may be the dataset already opened from *fa* (train iteration keeps
+    them); *rest* indexes each row. Rows past the end of the dataset mean the INDEX is wrong: that is
+    an error, never a shorter result.
+
+    Raises
+    ------
+    CorruptFileError
+        Naming the file, for every failure to read.
+    """
+    try:
+        if ds is None:
+            ds = open_checked(fa)[dataset_path]
+        if first + count > ds.shape[0]:
+            raise CorruptFileError(
+                fa.filename, f"INDEX points to rows {first}-{first + count} of "
+                f"{dataset_path}, which has only {ds.shape[0]}")
+        return ds[(first,) + rest] if single else ds[(slice(first, first + count),) + rest]
+    except ExtraCatalogError:
+        raise
+    except (OSError, KeyError, RuntimeError, ValueError) as exc:
+        raise CorruptFileError(fa.filename, f"cannot read {dataset_path}: {exc}") from None
+
+
+def read_chunks(chunks: Sequence[DataChunk], out: np.ndarray, roi: tuple[Any, ...]) -> None:
+    """Read every non-empty chunk into consecutive rows of *out*, one read per chunk.
+
+    Raises
+    ------
+    CorruptFileError
+        The file cannot be read, changed since its metadata was read, or
+        its dataset is shorter than its INDEX says.
     """
     cursor = 0
     for chunk in chunks:
@@ -145,7 +216,7 @@ def read_chunks(chunks: Sequence[DataChunk], out: np.ndarray, roi: tuple[Any, ..
             continue
         dest = out[cursor:cursor + n]
         try:
-            ds = chunk.file.file[chunk.dataset_path]
+            ds = open_checked(chunk.file)[chunk.dataset_path]
             if chunk.slice.stop > ds.shape[0]:
                 raise CorruptFileError(
                     chunk.file.filename,

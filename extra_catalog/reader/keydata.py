@@ -10,7 +10,7 @@ import numpy as np
 
 from ..exceptions import MultiRunError, NoDataError, TrainIDError
 from ..fileaccess import FileAccess
-from .chunks import (DataChunk, find_chunks, find_train, read_chunks, roi_shape,
+from .chunks import (DataChunk, find_chunks, find_train, read_chunks, read_rows, roi_shape,
                      trains_files_index)
 from .selection import select_train_ids, split_positions
 
@@ -434,8 +434,8 @@ class KeyData:
     def _train_data(self, fa: FileAccess, ix: int, keep_dims: bool) -> np.ndarray:
         firsts, counts = fa.get_index(self.source, self.index_group)
         first, count = int(firsts[ix]), int(counts[ix])
-        ds = fa.file[fa.dataset_path(self.source, self.key)]
-        data = ds[first] if count == 1 and not keep_dims else ds[first:first + count]
+        data = read_rows(fa, fa.dataset_path(self.source, self.key), first, count,
+                         single=count == 1 and not keep_dims)
         return _decode_value(data)
 
     def train_from_id(self, tid: int, keep_dims: bool = False) -> Any:

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .chunks import read_rows
+
 if TYPE_CHECKING:
     from .keydata import KeyData
 
@@ -81,7 +83,8 @@ class _SliceProxy:
         rest = item[1:] if isinstance(item, tuple) else ()
         if stop <= start:  # nothing to read: do not open the file for it
             return np.empty((0,) + self.shape[1:], dtype=self.dtype)[(slice(None),) + tuple(rest)]
-        value = self.proxy[(slice(self.first + start, self.first + stop),) + tuple(rest)]
+        value = read_rows(self.proxy.file_access, self.proxy.path, self.first + start,
+                          stop - start, rest=tuple(rest))
         if self.dtype.hasobject:
             from .keydata import decode_strings
 

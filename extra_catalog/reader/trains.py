@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..exceptions import CorruptFileError
 from ..fileaccess import FileAccess
+from .chunks import open_checked, read_rows
 from .keydata import decode_strings
 
 if TYPE_CHECKING:
@@ -67,7 +69,10 @@ class TrainIterator:
         path = fa.dataset_path(source, key)
         ds = self._datasets.get((fa.filename, path))
         if ds is None:
-            ds = self._datasets[(fa.filename, path)] = fa.file[path]
+            try:
+                ds = self._datasets[(fa.filename, path)] = open_checked(fa)[path]
+            except KeyError:
+                raise CorruptFileError(fa.filename, f"no dataset {path}") from None
         return ds
 
     def _missing_data(self, tid: int) -> bool:
@@ -98,11 +103,9 @@ class TrainIterator:
             first, count = int(firsts[pos]), int(counts[pos])
             if count == 0:
                 continue
-            ds = self._dataset(fa, source, key)
-            if sd.is_control or (count == 1 and not self.keep_dims):
-                value = ds[first]
-            else:
-                value = ds[first:first + count]
+            single = sd.is_control or (count == 1 and not self.keep_dims)
+            value = read_rows(fa, fa.dataset_path(source, key), first, count, single=single,
+                              ds=self._dataset(fa, source, key))
             out[key] = _decoded(value)
         return out
 
