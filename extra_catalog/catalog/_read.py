@@ -39,6 +39,7 @@ def run_info(run: Run, proposal: Proposal) -> RunInfo:
         instrument=proposal.instrument, cycle=proposal.cycle, proposal=proposal.number,
         run=run.number, data_category=run.data_category, path=run.path,
         first_train=run.first_train, last_train=run.last_train, n_trains=run.n_trains,
+        n_suspect_trains=run.n_suspect_trains,
         format_version=run.format_version, creation_date=run.creation_date,
         update_date=run.update_date, sample=run.sample, run_type=run.run_type,
     )

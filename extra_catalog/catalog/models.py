@@ -37,6 +37,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -103,6 +104,8 @@ class Run(Base):
     first_train: Mapped[int | None] = mapped_column(UInt64)
     last_train: Mapped[int | None] = mapped_column(UInt64)
     n_trains: Mapped[int] = mapped_column(Integer)
+    # Trains flagged suspect in some file and good in none (migration 0004).
+    n_suspect_trains: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     n_files: Mapped[int] = mapped_column(Integer)
     format_version: Mapped[str | None] = mapped_column(String(8))
     creation_date: Mapped[str | None] = mapped_column(String(32))

@@ -40,6 +40,9 @@ class RunInfo:
         Lowest and highest good train ID of the run (None without trains).
     n_trains : int
         Number of distinct good train IDs.
+    n_suspect_trains : int
+        Number of distinct train IDs flagged suspect in at least one file
+        and good in none (the trains ``inc_suspect_trains=True`` adds).
     format_version, creation_date, update_date, sample, run_type : str or None
         METADATA facts (dates as ``YYYYMMDDTHHMMSSZ``).
     """
@@ -53,6 +56,7 @@ class RunInfo:
     first_train: int | None = None
     last_train: int | None = None
     n_trains: int = 0
+    n_suspect_trains: int = 0
     format_version: str | None = None
     creation_date: str | None = None
     update_date: str | None = None
@@ -88,16 +92,17 @@ class RunInfo:
         creation = [str(m["creationDate"]) for m in metas if m.get("creationDate")]
         update = [str(m["updateDate"]) for m in metas if m.get("updateDate")]
         first = last = None
-        n_trains = 0
+        n_trains = n_suspect = 0
         if decode is not None:
-            good = _good_trains(ordered, decode)
+            good, suspect = _good_and_suspect_trains(ordered, decode)
             if good:
                 first, last, n_trains = min(good), max(good), len(good)
+            n_suspect = len(suspect - good)
         return cls(
             instrument=instrument, cycle=cycle, proposal=proposal, run=run,
             data_category=data_category, path=path,
             first_train=first, last_train=last, n_trains=n_trains,
-            format_version=ordered[0].format_version if ordered else None,
+            n_suspect_trains=n_suspect, format_version=ordered[0].format_version if ordered else None,
             creation_date=min(creation) if creation else None,
             update_date=max(update) if update else None,
             sample=_first_text(metas, "sample"),
@@ -105,14 +110,18 @@ class RunInfo:
         )
 
 
-def _good_trains(files: Sequence[FileRecord],
-                 decode: Callable[[bytes], Iterable[int]]) -> set[int]:
+def _good_and_suspect_trains(files: Sequence[FileRecord],
+                             decode: Callable[[bytes], Iterable[int]]
+                             ) -> tuple[set[int], set[int]]:
+    """Train IDs flagged good in some file, and those flagged suspect in some file."""
     good: set[int] = set()
+    suspect: set[int] = set()
     for record in files:
         train_ids = list(decode(record.train_ids))
         flags = list(decode(record.validity))
-        good.update(t for t, flag in zip(train_ids, flags) if flag)
-    return good
+        for train_id, flag in zip(train_ids, flags):
+            (good if flag else suspect).add(train_id)
+    return good, suspect
 
 
 def _first_text(metas: Sequence[dict[str, object]], name: str) -> str | None:

@@ -150,7 +150,8 @@ def _info_proposal_id(session: Session, info: RunInfo) -> int:
 def _run_columns(info: RunInfo, run_path: str) -> dict[str, object]:
     return {"number": info.run, "data_category": info.data_category, "path": run_path,
             "first_train": info.first_train, "last_train": info.last_train,
-            "n_trains": info.n_trains, "format_version": info.format_version,
+            "n_trains": info.n_trains, "n_suspect_trains": info.n_suspect_trains,
+            "format_version": info.format_version,
             "creation_date": info.creation_date, "update_date": info.update_date,
             "sample": info.sample, "run_type": info.run_type,
             "indexed_at": datetime.now(timezone.utc)}

@@ -56,6 +56,9 @@ def _output_options(func: F) -> F:
 @click.option("--train", type=int, help="Runs spanning this train ID.")
 @click.option("--problems/--no-problems", "has_problems", default=None,
               help="Only runs with (without) recorded problems.")
+@click.option("--has-suspect-trains/--no-suspect-trains", "has_suspect_trains", default=None,
+              help="Only runs with (without) suspect trains: flagged suspect in their "
+                   "files and good in none.")
 @_output_options
 @catalog_errors
 def query(catalog: str | None, fmt: str | None, admin: bool, timeout: float | None,

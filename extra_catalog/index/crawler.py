@@ -289,7 +289,19 @@ def run_info(loc: RunLocation, records: list[FileRecord],
                               proposal=proposal, run=run, data_category=category,
                               path=str(loc.path), files=records)
     first, last, n_trains = train_range(records)
-    return dataclasses.replace(info, first_train=first, last_train=last, n_trains=n_trains)
+    # Suspect somewhere and good nowhere: what inc_suspect_trains=True adds.
+    import numpy as np
+
+    from ..fileaccess.codec import decode_array
+
+    ids = [decode_array(r.train_ids).astype(np.uint64) for r in records]
+    good = [decode_array(r.validity).astype(bool) for r in records]
+    n_suspect = 0
+    if ids:
+        all_ids, all_good = np.concatenate(ids), np.concatenate(good)
+        n_suspect = int(np.setdiff1d(all_ids[~all_good], all_ids[all_good]).size)
+    return dataclasses.replace(info, first_train=first, last_train=last, n_trains=n_trains,
+                               n_suspect_trains=n_suspect)
 
 
 def _category_from_names(names: list[str]) -> str:

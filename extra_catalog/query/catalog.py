@@ -131,6 +131,12 @@ class Catalog:
             The run spans this train ID.
         has_problems : bool
             Problems were (True) or were not (False) recorded for the run.
+        has_suspect_trains : bool
+            The run has (True) or has no (False) suspect trains: train IDs
+            flagged suspect in its files and good in none of them, which
+            only ``inc_suspect_trains=True`` shows.
+        min_suspect_trains, max_suspect_trains : int
+            Bounds on that number of suspect trains.
 
         Returns
         -------

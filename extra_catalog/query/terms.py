@@ -205,6 +205,9 @@ class RunQuery:
     max_trains: int | None = None
     train: int | None = None
     has_problems: bool | None = None
+    has_suspect_trains: bool | None = None
+    min_suspect_trains: int | None = None
+    max_suspect_trains: int | None = None
 
     @classmethod
     def build(cls, *, proposal: Any = None, instrument: Any = None, cycle: Any = None,
@@ -215,7 +218,9 @@ class RunQuery:
               run_type: str | None = None, source: str | None = None, key: str | None = None,
               run_values: Sequence[RunValueCondition | str] | RunValueCondition | str = (),
               min_trains: int | None = None, max_trains: int | None = None,
-              train: int | None = None, has_problems: bool | None = None) -> RunQuery:
+              train: int | None = None, has_problems: bool | None = None,
+              has_suspect_trains: bool | None = None, min_suspect_trains: int | None = None,
+              max_suspect_trains: int | None = None) -> RunQuery:
         """Check and normalise user arguments (see :meth:`Catalog.runs`)."""
         runs, bounds = _runs_argument(run)
         if run_range is not None:
@@ -227,7 +232,8 @@ class RunQuery:
         conditions = tuple(c if isinstance(c, RunValueCondition) else parse_run_value(c)
                            for c in run_values)
         for name, number in (("min_trains", min_trains), ("max_trains", max_trains),
-                             ("train", train)):
+                             ("train", train), ("min_suspect_trains", min_suspect_trains),
+                             ("max_suspect_trains", max_suspect_trains)):
             if number is not None and (not isinstance(number, int) or isinstance(number, bool)
                                        or number < 0):
                 raise QueryError(f"{name}={number!r}: expected a non-negative integer")
@@ -242,7 +248,16 @@ class RunQuery:
             date_to=None if date_to is None else date_text(date_to, "date_to"),
             sample=sample, run_type=run_type, source=source, key=key, run_values=conditions,
             min_trains=min_trains, max_trains=max_trains, train=train,
-            has_problems=has_problems)
+            has_problems=_flag(has_problems, "has_problems"),
+            has_suspect_trains=_flag(has_suspect_trains, "has_suspect_trains"),
+            min_suspect_trains=min_suspect_trains, max_suspect_trains=max_suspect_trains)
+
+
+def _flag(value: Any, what: str) -> bool | None:
+    """A yes/no filter: True, False or None (no condition)."""
+    if value is not None and not isinstance(value, bool):
+        raise QueryError(f"{what}={value!r}: expected True, False or None")
+    return value
 
 
 def _runs_argument(run: Any) -> tuple[tuple[int, ...] | None,

@@ -24,8 +24,9 @@ __all__ = ["RUN_COLUMNS", "runs_select", "run_ids_select", "source_names", "key_
 
 #: Columns of :meth:`Catalog.runs` results, in order.
 RUN_COLUMNS = ("proposal", "run", "data_category", "instrument", "cycle", "path",
-               "first_train", "last_train", "n_trains", "n_files", "format_version",
-               "creation_date", "update_date", "sample", "run_type", "n_problems")
+               "first_train", "last_train", "n_trains", "n_suspect_trains", "n_files",
+               "format_version", "creation_date", "update_date", "sample", "run_type",
+               "n_problems")
 
 
 def _n_problems() -> Any:
@@ -44,9 +45,9 @@ def runs_select(session: Session, query: RunQuery,
     """
     columns = [Proposal.number.label("proposal"), Run.number.label("run"),
                Run.data_category, Proposal.instrument, Proposal.cycle, Run.path,
-               Run.first_train, Run.last_train, Run.n_trains, Run.n_files,
-               Run.format_version, Run.creation_date, Run.update_date, Run.sample,
-               Run.run_type, _n_problems().label("n_problems")]
+               Run.first_train, Run.last_train, Run.n_trains, Run.n_suspect_trains,
+               Run.n_files, Run.format_version, Run.creation_date, Run.update_date,
+               Run.sample, Run.run_type, _n_problems().label("n_problems")]
     stmt = select(*columns).join(Proposal, Proposal.id == Run.proposal_id)
     stmt = stmt.where(*_conditions(session, query, visible))
     return stmt.order_by(Proposal.number, Run.number, Run.data_category)
@@ -101,6 +102,13 @@ def _scalar_conditions(session: Session, q: RunQuery) -> list[ColumnElement[bool
     if q.train is not None:
         # Order-preserving UInt64 columns: exact comparisons near 2**64.
         where.append(and_(Run.first_train <= q.train, Run.last_train >= q.train))
+    if q.has_suspect_trains is not None:
+        where.append(Run.n_suspect_trains > 0 if q.has_suspect_trains
+                     else Run.n_suspect_trains == 0)
+    if q.min_suspect_trains is not None:
+        where.append(Run.n_suspect_trains >= q.min_suspect_trains)
+    if q.max_suspect_trains is not None:
+        where.append(Run.n_suspect_trains <= q.max_suspect_trains)
     if q.has_problems is not None:
         where.append(_n_problems() > 0 if q.has_problems else _n_problems() == 0)
     return where

@@ -14,9 +14,9 @@ from .conftest import HIGH_TRAIN
 #: The documented columns of each view (docs/query.rst): a stable interface.
 VIEW_COLUMNS = {
     "runs": ["run_id", "proposal", "run", "data_category", "instrument", "cycle", "path",
-             "first_train", "last_train", "n_trains", "n_files", "format_version",
-             "creation_date", "update_date", "sample", "run_type", "n_problems",
-             "indexed_at"],
+             "first_train", "last_train", "n_trains", "n_suspect_trains", "n_files",
+             "format_version", "creation_date", "update_date", "sample", "run_type",
+             "n_problems", "indexed_at"],
     "files": ["file_id", "run_id", "proposal", "run", "data_category", "name", "path",
               "aggregator", "sequence", "size", "mtime", "state", "format_version"],
     "sources": ["run_id", "proposal", "run", "data_category", "source", "section",
