@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 import weakref
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -26,6 +27,7 @@ from ..records import FileRecord, KeyRecord, ProblemRecord, Scalar, SourceRecord
 from . import handles
 from .codec import decode_array, dtype_from_str
 from .extract import FileBasics, read_basics, read_source
+from .format import flag_is_inverted
 from .h5info import to_scalar
 from .paths import PathInfo, parse_path
 from .proxy import DatasetProxy
@@ -122,6 +124,11 @@ class FileAccess:
         if existing is not None:
             return existing
         basics, st, is_voview = _read_basics(path)
+        if flag_is_inverted(basics.record.format_version):
+            # As EXtra-data warns when it reads a 1.1 file's flags (not from its cache).
+            warnings.warn("Train validation is not fully supported for data format version "
+                          "1.1. If you have issues accessing these files, please contact "
+                          "da-support@xfel.eu.", UserWarning, stacklevel=2)
         sections = {name: section for name, (section, _) in basics.sources.items()}
         inst = cls._build(basics.record, sections, is_voview)
         inst._basics = basics

@@ -20,6 +20,7 @@ from ..exceptions import ExtraCatalogError, PropertyNameError, SourceNameError
 from ..fileaccess import FileAccess
 from .dcoutputs import OutputsMixin
 from .dcselect import SelectionMixin
+from .display import DisplayMixin
 from .keydata import KeyData, as_tids
 from .sourcedata import SourceData, is_train_selector
 
@@ -29,7 +30,7 @@ __all__ = ["DataCollection", "DETECTOR_SOURCE_RE"]
 DETECTOR_SOURCE_RE = re.compile(r"(.+/(?:DET|CORR))/(\d+)CH")
 
 
-class DataCollection(SelectionMixin, OutputsMixin):
+class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin):
     """A collection of EuXFEL data: sources with keys, organised by train.
 
     You normally get one from :func:`H5File`, :func:`RunDirectory` or

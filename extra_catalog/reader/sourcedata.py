@@ -295,6 +295,10 @@ class SourceData:
 
     @cached_property
     def _first_source_file(self) -> FileAccess:
+        # A real file is its own source file (RUN-only sources and empty
+        # selections included); only a virtual overview file needs resolving.
+        if self.files and not self.files[0].is_voview:
+            return self.files[0]
         key = self.one_key()
         paths = self._key_data(key).source_file_paths if key is not None else []
         if not paths:

@@ -80,3 +80,22 @@ def test_flag_cut_or_padded_to_train_count() -> None:
     flag = np.array([1, 0, 1, 0, 0], dtype=np.int32)
     np.testing.assert_array_equal(flags_from_index(flag, "1.0", 3), [1, 0, 1])
     np.testing.assert_array_equal(flags_from_index(flag[:2], "1.0", 4), [1, 0, 1, 1])
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+def test_reading_a_1_1_file_warns_as_extra_data(tmp_path, version: str) -> None:
+    import warnings
+
+    from extra_catalog.fileaccess import FileAccess
+    from extra_catalog.testing import write_run
+
+    paths = write_run(tmp_path / f"r{version}", format_version=version, n_trains=3,
+                      n_control_sources=1, suspect_train_ids=(10001,))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fa = FileAccess(str(paths[0]))
+    texts = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert (any("not fully supported for data format version 1.1" in t for t in texts)
+            == (version == "1.1"))
+    # The flag is inverted in 1.1, so train 10001 is suspect in every version.
+    assert fa.validity_flag.tolist() == [True, False, True]
