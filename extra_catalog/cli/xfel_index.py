@@ -14,6 +14,7 @@ from .admin import init, status, upgrade
 from .crawl import crawl
 from .demo import demo
 from .query import query, sql
+from .serve import serve_query
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,7 +30,7 @@ def cli() -> None:
     """
 
 
-for _command in (demo, init, upgrade, status, crawl, query, sql):
+for _command in (demo, init, upgrade, status, crawl, query, sql, serve_query):
     cli.add_command(_command)
 
 

@@ -22,7 +22,7 @@ EXTRA_DATA_COMMANDS = {
     "extra-data-make-virtual-cxi", "extra-data-locality", "extra-data-readable",
 }
 NOT_BUILT_YET = {
-    "karabo-bridge-serve-run", "karabo-bridge-serve-files", "extra-data-make-virtual-cxi",
+    "extra-data-make-virtual-cxi",
     "extra-data-locality", "extra-data-readable", "lsxfel", "extra-data-validate",
 }
 
