@@ -12,12 +12,14 @@ import re
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import ExtraCatalogError, PropertyNameError, SourceNameError
 from ..fileaccess import FileAccess
+from .auxiliary import AuxiliaryIndexer
 from .dcoutputs import OutputsMixin
 from .dcselect import SelectionMixin
 from .display import DisplayMixin
@@ -199,6 +201,12 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin):
         """Instrument sources of multi-module detectors, without legacy names."""
         return {s for s in self.instrument_sources if DETECTOR_SOURCE_RE.match(s)} \
             - self.legacy_sources.keys()
+
+    @cached_property
+    def auxiliary(self) -> AuxiliaryIndexer:
+        """The auxiliary (REDUCTION and ERRATA) sources: ``dc.auxiliary[source]``."""
+        return AuxiliaryIndexer(self._tids, self.files, self.is_single_run,
+                                self.inc_suspect_trains)
 
     def __repr__(self) -> str:
         return (f"<extra_data.DataCollection for {len(self.all_sources)} sources "

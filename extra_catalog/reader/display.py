@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from .collection import DataCollection
     from .sourcedata import SourceData
 
-__all__ = ["DisplayMixin", "NameGroup", "info_lines", "split_source_name"]
+__all__ = ["DisplayMixin", "NameGroup", "data_counts_text", "info_lines", "key_lines",
+           "split_source_name"]
 
 #: Runs of digits or of letters: the parts of a name that may vary in a group.
 _PIECE = re.compile(r"(\d+|[a-zA-Z]+)")
@@ -296,14 +297,23 @@ class _Report:
                 yield f"      - {key}{self._key_alias_text(source, key)}\t[{dtype}{shape_text}]"
 
     def _key_lines(self, sd: SourceData, keys: Sequence[str]) -> Iterator[str]:
-        for key in keys:
-            kd = sd[key]
-            shape = f", entry shape {kd.entry_shape}" if kd.entry_shape else ""
-            yield f"- {key}{self._key_alias_text(sd.source, key)}\t[{kd.dtype}{shape}]"
+        return key_lines(sd, keys, self.key_aliases.get(sd.source))
 
     def _key_alias_text(self, source: str, key: str) -> str:
-        aliases = self.key_aliases.get(source, {}).get(key)
-        return f" <{', '.join(aliases)}>" if aliases else ""
+        return _alias_text(self.key_aliases.get(source, {}).get(key))
+
+
+def _alias_text(aliases: Sequence[str] | None) -> str:
+    return f" <{', '.join(aliases)}>" if aliases else ""
+
+
+def key_lines(sd: SourceData, keys: Sequence[str],
+              aliases: dict[str, list[str]] | None = None) -> Iterator[str]:
+    """``- key <alias>\t[dtype, entry shape (...)]`` for each of *keys* of *sd*."""
+    for key in keys:
+        kd = sd[key]
+        shape = f", entry shape {kd.entry_shape}" if kd.entry_shape else ""
+        yield f"- {key}{_alias_text((aliases or {}).get(key))}\t[{kd.dtype}{shape}]"
 
 
 def info_lines(dc: DataCollection, details_for_sources: Iterable[str] = (), *,
