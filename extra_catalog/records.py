@@ -172,6 +172,9 @@ class ProblemRecord:
         Where the problem is, when it concerns one source or dataset.
     train_id : int or None
         A train concerned, when there is one.
+    details : tuple of (str, scalar) pairs
+        Further facts for the report (``index_shape``, ``error``...), as
+        EXtra-data's validation adds them to its problem dicts.
     """
 
     check: str
@@ -179,6 +182,7 @@ class ProblemRecord:
     source: str | None = None
     dataset: str | None = None
     train_id: int | None = None
+    details: tuple[tuple[str, Scalar], ...] = ()
 
 
 @dataclass(frozen=True)
