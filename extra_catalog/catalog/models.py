@@ -140,6 +140,11 @@ class File(Base):
     timestamps: Mapped[bytes | None] = mapped_column(LargeBinary)
     # METADATA scalars as a JSON list of [name, value] pairs (order kept).
     metadata_json: Mapped[str | None] = mapped_column("metadata", Text)
+    # dCache's answer about the file when the crawler last checked it, and when
+    # (migration 0005); NULL when no crawl has checked it (see
+    # extra_catalog.fileaccess.locality). Whether it was readable is ``state``.
+    locality: Mapped[str | None] = mapped_column(String(32))
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Source(Base):
