@@ -23,7 +23,6 @@ EXTRA_DATA_COMMANDS = {
 }
 NOT_BUILT_YET = {
     "extra-data-make-virtual-cxi",
-    "lsxfel",
 }
 
 
