@@ -151,7 +151,8 @@ def _sendable(source: str, key: str, array: np.ndarray) -> np.ndarray:
     if array.dtype.fields is not None:
         raise ValueError(f"{source} {key}: arrays of a structured dtype cannot be sent over "
                          "the Karabo bridge; send each field as its own key")
-    return np.ascontiguousarray(array)
+    # (np.ascontiguousarray would turn a 0-d array into 1-d.)
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def _buffer(array: np.ndarray) -> memoryview:
