@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from ..records import FileRecord, IndexGroupRecord, ProblemRecord, RunValueRecord, SourceRecord
+from ..records import (FileRecord, IndexGroupRecord, KeyRecord, ProblemRecord, RunValueRecord,
+                       SourceRecord)
 from . import _encode as enc
 from .models import (
     UNREADABLE_POSITION,
@@ -127,9 +128,16 @@ def _load_sources(session: Session, run_id: int) -> dict[int, list[SourceRecord]
         .join(Source, Source.id == FileSource.source_id)
         .join(File, File.id == FileSource.file_id)
         .where(File.run_id == run_id).order_by(FileSource.file_id, FileSource.position))
+    # The sequence files of one aggregator repeat a source's key set and, but
+    # for the last file, its lengths: decode each combination once and share
+    # the (frozen) records, instead of decoding ~40,000 keys for a 500-file run.
+    decoded: dict[tuple[int, str], tuple[KeyRecord, ...]] = {}
     for row in rows:
-        lengths = enc.decode_lengths(row.key_lengths)
-        keys = tuple(enc.key_from_columns(k, n) for k, n in zip(keysets[row.keyset_id], lengths))
+        keys = decoded.get((row.keyset_id, row.key_lengths))
+        if keys is None:
+            lengths = enc.decode_lengths(row.key_lengths)
+            keys = decoded[(row.keyset_id, row.key_lengths)] = tuple(
+                enc.key_from_columns(k, n) for k, n in zip(keysets[row.keyset_id], lengths))
         values = tuple(value_sets[row.runvalue_set_id]) if row.runvalue_set_id else ()
         by_file[row.file_id].append(SourceRecord(
             name=row.name, section=row.section, index_groups=tuple(groups.get(row.id, ())),
