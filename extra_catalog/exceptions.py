@@ -76,9 +76,7 @@ class AliasError(_MessageKeyError):
 
     def __init__(self, alias: str):
         self.alias = alias
-        super().__init__(
-            f"{alias!r} not known as alias for this data; see data.alias for known aliases"
-        )
+        super().__init__(f"'{alias}' not known as alias for this data")
 
 
 class MultiRunError(ExtraCatalogError, ValueError):

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..exceptions import ExtraCatalogError, PropertyNameError, SourceNameError
 from ..fileaccess import FileAccess
+from .aliases import AliasIndexer, AliasMixin, merge_aliases
 from .auxiliary import AuxiliaryIndexer
 from .dcoutputs import OutputsMixin
 from .dcselect import SelectionMixin
@@ -32,7 +33,7 @@ __all__ = ["DataCollection", "DETECTOR_SOURCE_RE"]
 DETECTOR_SOURCE_RE = re.compile(r"(.+/(?:DET|CORR))/(\d+)CH")
 
 
-class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin):
+class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
     """A collection of EuXFEL data: sources with keys, organised by train.
 
     You normally get one from :func:`H5File`, :func:`RunDirectory` or
@@ -47,7 +48,7 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin):
         Selected trains; default every train of the files (only the valid
         ones if not *inc_suspect_trains*).
     aliases : dict, optional
-        Kept for compatibility; aliases are not supported yet.
+        Aliases (see :meth:`with_aliases`).
     ctx_closes : bool
         Whether a ``with`` block closes the files (collections made by opening).
     inc_suspect_trains : bool
@@ -55,7 +56,7 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin):
     is_single_run : bool
         Whether the data is known to come from one run.
     alias_files : list, optional
-        Kept for compatibility.
+        The files the aliases came from (shown by ``repr(dc.alias)``).
 
     Raises
     ------
@@ -73,8 +74,9 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin):
         self.ctx_closes = ctx_closes
         self.inc_suspect_trains = inc_suspect_trains
         self.is_single_run = is_single_run
-        self._aliases = dict(aliases or {})
+        self._aliases = merge_aliases([aliases or {}])
         self._alias_files = list(alias_files or [])
+        self.alias = AliasIndexer(self)
         if train_ids is None:
             sets = [f.train_ids if inc_suspect_trains else f.valid_train_ids for f in self.files]
             train_ids = np.unique(np.concatenate(sets)) if sets else []

@@ -184,12 +184,12 @@ class SelectionMixin:
         files = {f for dc in every for f in dc.files}
         from .collection import DataCollection
 
-        aliases: dict[str, Any] = {}
-        for dc in every:
-            aliases.update(dc._aliases)
+        from .aliases import merge_alias_files, merge_aliases
+
         return DataCollection(sorted(files, key=lambda f: f.filename), sources_data=merged,
-                              train_ids=tids, aliases=aliases,
-                              inc_suspect_trains=self.inc_suspect_trains, is_single_run=single)
+                              train_ids=tids, aliases=merge_aliases(dc._aliases for dc in every),
+                              inc_suspect_trains=self.inc_suspect_trains, is_single_run=single,
+                              alias_files=merge_alias_files(*(dc._alias_files for dc in every)))
 
     def __or__(self: DataCollection, other: DataCollection) -> DataCollection:
         return self.union(other)

@@ -10,7 +10,9 @@ catalogue where it is fresh, from disk where not.
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,9 +23,13 @@ import numpy as np
 from .runfiles import DEFAULT_CATALOG, open_run_files
 
 __all__ = ["open_run", "RunDirectory", "H5File", "find_proposal", "data_root_dir",
-           "DEFAULT_DATA_ROOT"]
+           "sw_root_dir", "alias_file_for", "DEFAULT_DATA_ROOT", "DEFAULT_ALIASES_FILE"]
 
 DEFAULT_DATA_ROOT = "/gpfs/exfel/exp"
+DEFAULT_SW_ROOT = "/gpfs/exfel/sw"
+#: The per-proposal alias file ``open_run`` loads by default (``{}``: the proposal directory).
+DEFAULT_ALIASES_FILE = "{}/usr/extra-data-aliases.yml"
+log = logging.getLogger(__name__)
 FileFilter = Callable[[list[str]], Sequence[str]]
 
 
@@ -172,7 +178,7 @@ def _locations(data: str | Sequence[str]) -> tuple[list[str], bool]:
 def open_run(proposal: Any, run: Any, data: str | Sequence[str] = "default",
              include: str = "*", file_filter: FileFilter | None = None, *,
              inc_suspect_trains: bool = True, parallelize: bool = True,
-             aliases: Any = "{}/usr/extra-data-aliases.yml", _use_voview: bool = True,
+             aliases: Any = DEFAULT_ALIASES_FILE, _use_voview: bool = True,
              catalog: object = DEFAULT_CATALOG) -> Any:
     """Open a run by proposal and run number.
 
@@ -190,8 +196,11 @@ def open_run(proposal: Any, run: Any, data: str | Sequence[str] = "default",
     include, file_filter, inc_suspect_trains, parallelize, catalog
         As for :func:`RunDirectory`.
     aliases : str, path or None
-        Alias file to load; not supported yet: a warning says so when the
-        file exists.
+        Alias file to load (see :meth:`DataCollection.with_aliases`); ``{}``
+        in a string stands for the proposal directory. The default,
+        ``{}/usr/extra-data-aliases.yml``, is created from
+        ``$EXTRA_DATA_SW_ROOT/<INSTRUMENT>/extra-data-aliases-default.yml``
+        when missing and skipped when neither exists.
 
     Returns
     -------
@@ -216,7 +225,10 @@ def open_run(proposal: Any, run: Any, data: str | Sequence[str] = "default",
     if combined is None:
         raise FileNotFoundError(f"No data found for run {run_dir_name} in {prop_dir} "
                                 f"(looked in {', '.join(locations)})")
-    _warn_aliases_unsupported(aliases, prop_dir)
+    alias_file = alias_file_for(aliases, prop_dir)
+    if alias_file is not None:
+        combined = combined.with_aliases(alias_file)
+        log.info("Loaded %d aliases from %s", len(combined._aliases), alias_file)
     return combined
 
 
@@ -230,11 +242,45 @@ def _overlay(base: Any, new: Any) -> Any:
     return merged
 
 
-def _warn_aliases_unsupported(aliases: Any, prop_dir: Path) -> None:
-    if aliases is None:
-        return
-    path = Path(str(aliases).format(prop_dir)) if isinstance(aliases, str) else Path(aliases)
-    if path.is_file():
-        warnings.warn(f"alias file {path} not loaded: aliases are not supported yet in "
-                      "extra_catalog", stacklevel=3)
+def sw_root_dir() -> Path:
+    """The facility software root: ``$EXTRA_DATA_SW_ROOT``, else ``/gpfs/exfel/sw``."""
+    return Path(os.environ.get("EXTRA_DATA_SW_ROOT") or DEFAULT_SW_ROOT)
 
+
+def _bootstrap_alias_file(target: Path, prop_dir: Path) -> None:
+    """Copy the instrument's alias template to a proposal's default alias file.
+
+    Failures are logged, never raised: aliases are a convenience.
+    """
+    template = sw_root_dir() / prop_dir.parts[-3] / "extra-data-aliases-default.yml"
+    if not os.path.isfile(template):  # False, not an error, without permission
+        return
+    try:
+        shutil.copyfile(template, target)
+    except OSError as err:
+        log.warning("Could not copy alias template %s to %s: %s", template, target, err)
+        return
+    try:
+        target.chmod(0o666)  # the proposal's members edit it together
+    except OSError:
+        log.warning("Could not make %s writable for everyone", target)
+    log.info("Copied default alias template from %s to %s", template, target)
+
+
+def alias_file_for(aliases: Any, prop_dir: Path) -> Path | None:
+    """The alias file ``open_run(aliases=...)`` loads, or None.
+
+    A string is formatted with the proposal directory. The default file
+    ``<proposal>/usr/extra-data-aliases.yml`` is made from the instrument's
+    template under ``$EXTRA_DATA_SW_ROOT`` when missing, and skipped when
+    there is neither.
+    """
+    if aliases is None:
+        return None
+    path = Path(aliases.format(prop_dir)) if isinstance(aliases, str) else Path(aliases)
+    default = Path(DEFAULT_ALIASES_FILE.format(prop_dir))
+    if path == default and not default.is_file():
+        _bootstrap_alias_file(default, prop_dir)
+        if not default.is_file():
+            return None
+    return path
