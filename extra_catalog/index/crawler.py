@@ -30,10 +30,12 @@ from ..catalog import (
     replace_run,
     update_files,
 )
+from ..catalog.locality import record_localities
 from ..exceptions import CatalogConnectionError, CatalogLockedError, ExtraCatalogError
 from ..records import FileRecord, ProblemRecord
 from .extract import read_file
 from .layout import RunLocation, find_runs, parse_run_dir
+from .locality import TIMEOUT_STATE, CheckedFile, read_checked
 from .pool import DeadlinePool, TaskResult
 from .scan import RunDiff, diff_run, is_settled, list_run_files
 from .summary import CrawlSummary
@@ -90,6 +92,8 @@ class _RunPlan:
     diff: RunDiff
     is_new: bool
     results: dict[str, FileRecord | UnreadableFile] = field(default_factory=dict)
+    #: File name -> dCache locality found when it was read (None: not known).
+    localities: dict[str, str | None] = field(default_factory=dict)
 
     def done(self) -> bool:
         return len(self.results) == len(self.diff.to_read())
@@ -200,10 +204,11 @@ def _read_and_commit(catalog: Catalog, plans: list[_RunPlan], options: CrawlOpti
         return
     processes = max(1, min(options.processes or os.cpu_count() or 1, len(owner)))
     done = 0
-    with DeadlinePool(read_file, processes=processes, timeout=options.timeout) as pool:
+    with DeadlinePool(_read_in_worker, processes=processes, timeout=options.timeout) as pool:
         for result in pool.map_unordered(list(owner)):
             plan = owner[result.item]
-            plan.results[os.path.basename(result.item)] = _outcome(plan, result, options.timeout)
+            name = os.path.basename(result.item)
+            plan.results[name], plan.localities[name] = _outcome(plan, result, options.timeout)
             done += 1
             if progress is not None:
                 progress(done, len(owner))
@@ -211,12 +216,27 @@ def _read_and_commit(catalog: Catalog, plans: list[_RunPlan], options: CrawlOpti
                 _commit(catalog, plan, summary)
 
 
-def _outcome(plan: _RunPlan, result: TaskResult, timeout: float) -> FileRecord | UnreadableFile:
-    """Turn a worker's result into what the catalogue stores for the file."""
-    if isinstance(result.value, FileRecord):
-        return result.value
-    if isinstance(result.value, ProblemRecord):
-        problem = result.value
+def _read_in_worker(path: str) -> CheckedFile:
+    """Ask dCache where the file is, then read it if it is on disk (in a worker).
+
+    ``read_file`` is looked up when called, so a replaced reader (tests,
+    tools) is the one the workers use.
+    """
+    return read_checked(path, read_file)
+
+
+def _outcome(plan: _RunPlan, result: TaskResult,
+             timeout: float) -> tuple[FileRecord | UnreadableFile, str | None]:
+    """Turn a worker's result into what the catalogue stores for the file, and its locality."""
+    value, locality, retry = result.value, None, bool(result.timed_out)
+    if isinstance(value, CheckedFile):
+        value, locality, retry = value.result, value.locality, value.left_unread
+    elif result.timed_out:
+        locality = TIMEOUT_STATE
+    if isinstance(value, FileRecord):
+        return value, locality
+    if isinstance(value, ProblemRecord):
+        problem = value
     elif result.timed_out:
         problem = ProblemRecord("timeout", f"{result.item}: reading did not finish within "
                                 f"{timeout:g} s (file on tape, or a hanging file system?)")
@@ -227,10 +247,11 @@ def _outcome(plan: _RunPlan, result: TaskResult, timeout: float) -> FileRecord |
     else:
         problem = ProblemRecord("unreadable", f"{result.item}: {result.error}")
     stat = next(f for f in plan.diff.to_read() if f.name == os.path.basename(result.item))
-    # A file that timed out may be readable later (staged from tape): an
-    # impossible mtime makes the next crawl see it as changed and try again.
-    mtime = RETRY_MTIME if result.timed_out else stat.mtime
-    return UnreadableFile(result.item, stat.size, mtime, stat.inode, problem)
+    # A file that timed out, or was left unread because it is on tape, may be
+    # readable later (staged, or dCache back): an impossible mtime makes the
+    # next crawl see it as changed and check it again.
+    mtime = RETRY_MTIME if retry else stat.mtime
+    return UnreadableFile(result.item, stat.size, mtime, stat.inode, problem), locality
 
 
 def _broken_files(plan: _RunPlan) -> list[UnreadableFile]:
@@ -275,6 +296,7 @@ def _write_run(catalog: Catalog, plan: _RunPlan, summary: CrawlSummary) -> None:
             update_files(session, info, written, changed=changed)
         if plan.diff.removed:
             remove_files(session, info, plan.diff.removed)
+        record_localities(session, info.path, plan.localities)
     summary.add_run(plan.is_new, plan.diff, written)
 
 

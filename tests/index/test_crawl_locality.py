@@ -1,0 +1,110 @@
+"""The crawler records where each file is stored and never opens a file only on tape."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from extra_catalog.catalog import load_run
+from extra_catalog.catalog.locality import load_localities, record_localities
+from extra_catalog.fileaccess.locality import pseudo_path
+from extra_catalog.index.crawler import RETRY_MTIME, CrawlOptions, crawl
+from extra_catalog.testing import write_run
+
+NOW = CrawlOptions(settle=0, processes=2, timeout=20)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("locality_tree") / "exp"
+    write_run(root / "SPB/202601/p900001/raw/r0001", n_trains=5, detector="AGIPD1M",
+              n_modules=2, frames_per_train=1, frame_shape=(4, 4), processes=1)
+    return root
+
+
+@pytest.fixture
+def run_dir(pristine, tmp_path) -> Path:
+    root = tmp_path / "exp"
+    shutil.copytree(pristine, root)
+    path = root / "SPB/202601/p900001/raw/r0001"
+    yield path
+    for entry in path.iterdir():
+        if entry.is_fifo():  # let a worker blocked on it go
+            try:
+                os.close(os.open(entry, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+
+
+def _say(path: Path, state: str) -> None:
+    Path(pseudo_path(path)).write_text(state)
+
+
+def test_locality_is_recorded_and_tape_files_are_not_opened(catalog, run_dir):
+    agipd0, agipd1, da01, da02 = sorted(run_dir.glob("*.h5"))
+    _say(agipd0, "ONLINE")
+    _say(agipd1, "NEARLINE")
+    _say(da01, "UNAVAILABLE")
+    summary = crawl(catalog, [run_dir], NOW)
+    assert summary.files_failed == 2
+    stored = load_run(catalog, str(run_dir))
+    # Valid files: had they been opened, they would have records.
+    assert {Path(u.path).name: u.problem.check for u in stored.unreadable} == {
+        agipd1.name: "on_tape", da01.name: "unavailable"}
+    assert all(u.mtime == RETRY_MTIME for u in stored.unreadable)
+    assert "only on tape" in " ".join(summary.problems)
+    facts = load_localities(catalog, run_dir)
+    assert {n: (f.locality, f.readable) for n, f in facts.items()} == {
+        agipd0.name: ("ONLINE", True), agipd1.name: ("NEARLINE", False),
+        da01.name: ("UNAVAILABLE", False), da02.name: ("NOT_ON_DCACHE", True)}
+    assert all(f.checked_at is not None for f in facts.values())
+
+
+def test_a_file_staged_from_tape_is_read_by_the_next_crawl(catalog, run_dir):
+    tape = sorted(run_dir.glob("*.h5"))[1]
+    _say(tape, "NEARLINE")
+    crawl(catalog, [run_dir], NOW)
+    first = load_localities(catalog, run_dir)[tape.name].checked_at
+    again = crawl(catalog, [run_dir], NOW)  # still on tape: checked again, cheaply
+    assert (again.files_changed, again.files_failed) == (1, 1)
+    assert load_localities(catalog, run_dir)[tape.name].checked_at > first
+    _say(tape, "ONLINE_AND_NEARLINE")  # staged: the file itself did not change
+    staged = crawl(catalog, [run_dir], NOW)
+    assert (staged.files_changed, staged.files_failed) == (1, 0)
+    fact = load_localities(catalog, run_dir)[tape.name]
+    assert (fact.locality, fact.state) == ("ONLINE_AND_NEARLINE", "ok")
+    unchanged = crawl(catalog, [run_dir], NOW)
+    assert unchanged.files_unchanged == 4
+    assert load_localities(catalog, run_dir)[tape.name].locality == "ONLINE_AND_NEARLINE"
+
+
+def test_a_hanging_pseudo_file_times_out(catalog, run_dir):
+    da02 = sorted(run_dir.glob("*.h5"))[3]
+    os.mkfifo(pseudo_path(da02))
+    start = time.monotonic()
+    summary = crawl(catalog, [run_dir], CrawlOptions(settle=0, processes=2, timeout=1))
+    assert time.monotonic() - start < 30  # safety net: the read would block forever
+    assert summary.files_failed == 1 and "did not finish within 1 s" in summary.problems[0]
+    fact = load_localities(catalog, run_dir)[da02.name]
+    assert (fact.locality, fact.readable) == ("TIMEOUT", False)
+
+
+def test_an_unknown_locality_is_not_opened(catalog, run_dir):
+    da01 = sorted(run_dir.glob("*.h5"))[2]
+    _say(da01, "LOST")
+    crawl(catalog, [run_dir], NOW)
+    (bad,) = load_run(catalog, str(run_dir)).unreadable
+    assert bad.problem.check == "locality_unknown" and "'LOST'" in bad.problem.message
+
+
+def test_record_localities_ignores_unknown_names_and_can_clear(catalog, run_dir):
+    crawl(catalog, [run_dir], NOW)
+    name = sorted(run_dir.glob("*.h5"))[0].name
+    record_localities(catalog, run_dir, {name: None, "RAW-R0001-XX-S00000.h5": "ONLINE"})
+    fact = load_localities(catalog, run_dir)[name]
+    assert (fact.locality, fact.checked_at) == (None, None)
+    assert load_localities(catalog, run_dir / "elsewhere") == {}
