@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ExtraCatalogError, PropertyNameError, SourceNameError
+from ..exceptions import ExtraCatalogError, MultiRunError, PropertyNameError, SourceNameError
 from ..fileaccess import FileAccess
 from .aliases import AliasIndexer, AliasMixin, merge_aliases
 from .auxiliary import AuxiliaryIndexer
 from .dcoutputs import OutputsMixin
 from .dcselect import SelectionMixin
 from .display import DisplayMixin
+from .identity import RunIdentity, run_identities
 from .keydata import KeyData, as_tids
 from .sourcedata import SourceData, is_train_selector
 
@@ -203,6 +204,29 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
         """Instrument sources of multi-module detectors, without legacy names."""
         return {s for s in self.instrument_sources if DETECTOR_SOURCE_RE.match(s)} \
             - self.legacy_sources.keys()
+
+    @property
+    def run_identities(self) -> tuple[RunIdentity, ...]:
+        """The runs the selected data comes from: ``(proposal, run, data)`` tuples.
+
+        A union of runs lists each of them; raw and proc data of one run
+        (``open_run(..., data='all')``) are two entries.
+        """
+        return run_identities(self.files)
+
+    @property
+    def run_identity(self) -> RunIdentity:
+        """The one run this data comes from (see :attr:`run_identities`).
+
+        Raises
+        ------
+        MultiRunError
+            The data comes from several runs (or from raw and proc folders).
+        """
+        found = self.run_identities
+        if len(found) != 1:
+            raise MultiRunError()
+        return found[0]
 
     @cached_property
     def auxiliary(self) -> AuxiliaryIndexer:

@@ -354,6 +354,19 @@ class DisplayMixin:
             self.auxiliary.info(details_for_sources=details_for_sources,  # type: ignore[attr-defined]
                                 with_aggregators=with_aggregators)
 
+    def plot_missing_data(self, min_saved_pct: float = 95,
+                          expand_instrument: bool = False) -> Any:
+        """Plot the sources with data for at most *min_saved_pct* % of the trains.
+
+        Each source is a bar over the trains: pink where it has data, black
+        where it does not; labels use aliases where defined. With
+        *expand_instrument*, each index group of an instrument source gets its
+        own bar. Needs matplotlib; returns the ``Axes``.
+        """
+        from .missing import plot_missing_data
+
+        return plot_missing_data(self, min_saved_pct, expand_instrument)  # type: ignore[arg-type]
+
     def detector_info(self, source: str) -> dict[str, Any]:
         """Pixel dimensions and frame counts of one detector module source.
 
