@@ -121,10 +121,9 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
         for name, sd in self._sources_data.items():
             key = frozenset(f.filename for f in sd.files)
             if key not in cache:
-                tids = np.concatenate(
+                cache[key] = _repeats_a_train(
                     [f.train_ids if self.inc_suspect_trains else f.valid_train_ids
-                     for f in sd.files] or [np.zeros(0, np.uint64)])
-                cache[key] = len(np.unique(tids)) != len(tids)
+                     for f in sd.files])
             if cache[key]:
                 conflicts.append(name)
         if conflicts:
@@ -301,6 +300,18 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
             files, sources_data=sources_data, train_ids=train_ids, aliases=self._aliases,
             inc_suspect_trains=self.inc_suspect_trains, alias_files=self._alias_files,
             is_single_run=self.is_single_run if is_single_run is None else is_single_run)
+
+
+def _repeats_a_train(per_file: list[np.ndarray]) -> bool:
+    """Whether a train ID appears twice in the train IDs of a source's files."""
+    arrays = sorted((a for a in per_file if len(a)), key=lambda a: int(a[0]))
+    tids = np.concatenate(arrays) if arrays else np.zeros(0, np.uint64)
+    # Sequence files hold increasing, disjoint ranges of trains: one pass
+    # proves it without hashing (np.unique takes ~20x longer); anything else
+    # gets the general check.
+    if len(tids) < 2 or bool(np.all(tids[1:] > tids[:-1])):
+        return False
+    return len(np.unique(tids)) != len(tids)
 
 
 class NoUsableFilesError(ExtraCatalogError):
