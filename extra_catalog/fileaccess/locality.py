@@ -17,6 +17,7 @@ thread (:mod:`extra_catalog.locality`).
 from __future__ import annotations
 
 import os
+import sys
 
 __all__ = [
     "UNAVAIL",
@@ -24,6 +25,8 @@ __all__ = [
     "ONDISK",
     "ANY",
     "NOT_ON_DCACHE",
+    "TIMEOUT",
+    "ERROR",
     "DC_LOC_RESP",
     "LOCMSG",
     "ON_DISK_STATES",
@@ -33,6 +36,7 @@ __all__ = [
     "read_locality",
     "locality_code",
     "locality_message",
+    "report_skipped",
 ]
 
 #: Codes of what a locality allows, combined as a bit mask in ``lc_match``.
@@ -43,6 +47,10 @@ ANY = UNAVAIL | ONTAPE | ONDISK
 
 #: The state of a file that has no locality pseudo-file: not on dCache.
 NOT_ON_DCACHE = "NOT_ON_DCACHE"
+#: State of a file whose locality gave no answer in time (an unknown locality).
+TIMEOUT = "TIMEOUT"
+#: State of a file whose pseudo-file exists but could not be read (unknown locality).
+ERROR = "ERROR"
 
 #: dCache's answers (and :data:`NOT_ON_DCACHE`) and their codes; any other
 #: answer is an unknown locality, code 0.
@@ -109,3 +117,25 @@ def locality_code(state: str | None) -> int:
 def locality_message(code: int) -> str:
     """What a code means to a user (``'Only on tape'``...)."""
     return LOCMSG.get(code, LOCMSG[0])
+
+
+def _skip_note(state: str, timeout: float | None) -> str:
+    code = locality_code(state)
+    if state == TIMEOUT:
+        within = "" if timeout is None else f" within {timeout:g} s"
+        return f"{LOCMSG[0]}: dCache gave no answer{within}"
+    if state == ERROR:
+        return f"{LOCMSG[0]}: its dCache pseudo-file could not be read"
+    if code == 0:
+        return f"{LOCMSG[0]}: {state!r}"
+    return locality_message(code)
+
+
+def report_skipped(path: object, state: str, timeout: float | None = None) -> None:
+    """Say on stderr that a file is left out because of its locality, as EXtra-data does.
+
+    ``Skipping file <path>`` and, indented in brackets, why (``Only on
+    tape``, ``Unavailable``, ``Unknown locality...``).
+    """
+    print(f"Skipping file {path}", file=sys.stderr)
+    print(f"  ({_skip_note(state, timeout)})", file=sys.stderr)

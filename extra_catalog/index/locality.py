@@ -14,15 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..fileaccess.locality import ERROR as ERROR_STATE
 from ..fileaccess.locality import ONDISK, locality_code, read_locality
+from ..fileaccess.locality import TIMEOUT as TIMEOUT_STATE
 from ..records import FileRecord, ProblemRecord
 
 __all__ = ["CheckedFile", "read_checked", "LOCALITY_CHECKS", "ERROR_STATE", "TIMEOUT_STATE"]
-
-#: Locality recorded when the pseudo-file exists but could not be read.
-ERROR_STATE = "ERROR"
-#: Locality recorded when the file's check did not finish in time.
-TIMEOUT_STATE = "TIMEOUT"
 
 #: Problem check names of files left unread because of their locality.
 LOCALITY_CHECKS = {"NEARLINE": "on_tape", "UNAVAILABLE": "unavailable"}

@@ -30,17 +30,19 @@ from typing import Any, TypeVar
 from ..fileaccess.locality import (
     ANY,
     DC_LOC_RESP,
+    ERROR,
     LOCMSG,
     NOT_ON_DCACHE,
     ON_DISK_STATES,
     ONDISK,
     ONTAPE,
+    TIMEOUT,
     UNAVAIL,
     is_pseudo_name,
     locality_code,
-    locality_message,
     read_locality,
 )
+from ..fileaccess.locality import report_skipped as _report
 from ._threads import map_with_deadline
 
 __all__ = [
@@ -52,10 +54,6 @@ __all__ = [
 
 #: Seconds one pseudo-file read may take before the locality counts as unknown.
 DEFAULT_TIMEOUT = 10.0
-#: State of a file whose pseudo-file gave no answer in time (an unknown locality).
-TIMEOUT = "TIMEOUT"
-#: State of a file whose pseudo-file exists but could not be read (unknown locality).
-ERROR = "ERROR"
 #: Pseudo-files read at the same time.
 _WORKERS = 16
 
@@ -129,21 +127,9 @@ def partition(files: Iterable[P], cb_disp: Callable[[dict[str, list[P]]], None] 
     return groups
 
 
-def _skip_note(state: str, timeout: float | None) -> str:
-    code = locality_code(state)
-    if state == TIMEOUT:
-        return f"{LOCMSG[0]}: dCache gave no answer within {_timeout(timeout):g} s"
-    if state == ERROR:
-        return f"{LOCMSG[0]}: its dCache pseudo-file could not be read"
-    if code == 0:
-        return f"{LOCMSG[0]}: {state!r}"
-    return locality_message(code)
-
-
 def report_skipped(path: Any, state: str, timeout: float | None = None) -> None:
     """Say on stderr that a file is left out because of its locality, as EXtra-data does."""
-    print(f"Skipping file {path}", file=sys.stderr)
-    print(f"  ({_skip_note(state, timeout)})", file=sys.stderr)
+    _report(path, state, _timeout(timeout))
 
 
 def lc_match(files: Sequence[P], accept: int = ONDISK,
@@ -186,8 +172,8 @@ def lc_avail(files: Sequence[P]) -> list[P]:
     return lc_match(files, ONTAPE | ONDISK)
 
 
-# The filters the reader may answer from the catalogue's recorded locality.
-lc_any.catalog_accept = ANY  # type: ignore[attr-defined]
+# The filters the reader may answer from the catalogue's recorded locality
+# (lc_any needs no answer at all).
 lc_ondisk.catalog_accept = ONDISK  # type: ignore[attr-defined]
 lc_avail.catalog_accept = ONTAPE | ONDISK  # type: ignore[attr-defined]
 lc_match.catalog_accept = ONDISK  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ from ..fileaccess import FileAccess
 from ..fileaccess.file_access import read_record
 from ..index.scan import FileStat, list_run_files
 from ..records import FileRecord
+from .filefilter import apply_file_filter
 
 __all__ = ["RunFiles", "open_run_files", "DEFAULT_CATALOG"]
 
@@ -65,11 +66,11 @@ class RunFiles:
 
 
 def _select(listing: list[FileStat], run_dir: Path, include: str,
-            file_filter: FileFilter | None) -> list[FileStat]:
+            file_filter: FileFilter | None, catalog: object | None = None) -> list[FileStat]:
     chosen = [f for f in listing if f.error is None and fnmatch.fnmatch(f.name, include)]
     if file_filter is not None:
-        kept = {os.path.basename(os.fspath(p))
-                for p in file_filter([str(run_dir / f.name) for f in chosen])}
+        # Locality filters are answered from the catalogue where it can.
+        kept = apply_file_filter(file_filter, run_dir, chosen, catalog)
         chosen = [f for f in chosen if f.name in kept]
     return chosen
 
@@ -91,7 +92,8 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
         Glob on file names, as EXtra-data's ``RunDirectory(include=...)``.
     file_filter : callable, optional
         Takes the list of selected file paths and returns those to keep
-        (e.g. :func:`extra_catalog.locality.lc_ondisk`).
+        (e.g. :func:`extra_catalog.locality.lc_ondisk`, which is answered
+        from the locality the catalogue recorded, without asking dCache).
     catalog : Catalog, URL, None or ``'default'``
         The catalogue to use; ``None`` reads every file from disk.
     record : bool, optional
@@ -107,10 +109,11 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
     if not run_dir.is_dir():
         raise FileNotFoundError(f"{run_dir}: no such run directory")
     listing = list_run_files(run_dir)
-    chosen = _select(listing, run_dir, include, file_filter)
-    if not chosen:
-        raise FileNotFoundError(f"No HDF5 files found in {run_dir} with glob pattern {include!r}")
     with _CatalogView(catalog, run_dir) as view:
+        chosen = _select(listing, run_dir, include, file_filter, view.catalog)
+        if not chosen:
+            raise FileNotFoundError(f"No HDF5 files found in {run_dir} with glob pattern "
+                                    f"{include!r}")
         out = RunFiles()
         fresh_reads: dict[str, FileRecord] = {}
         for f in chosen:
