@@ -58,6 +58,7 @@ __all__ = [
     "LegacyName",
     "Problem",
     "FILE_STATES",
+    "ProposalAlias",
     "UNREADABLE_POSITION",
 ]
 
@@ -80,6 +81,29 @@ class Proposal(Base):
     instrument: Mapped[str] = mapped_column(String(16))
     cycle: Mapped[str] = mapped_column(String(16))
     last_crawled: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProposalAlias(Base):
+    """An alias of a proposal's alias file (``usr/extra-data-aliases.yml``).
+
+    Recorded by the crawler so that queries accept alias names in place of
+    source names (``Catalog.runs(source='xgm')``).
+    """
+
+    __tablename__ = "proposal_aliases"
+    __table_args__ = (
+        # Queries resolve an alias name per proposal; the crawler replaces a
+        # proposal's aliases when its file changes.
+        UniqueConstraint("proposal_id", "alias"),
+        # Queries look an alias name up across proposals.
+        Index("ix_proposal_aliases_alias", "alias"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(200))  # normalised: lower-case, '-' for '_'
+    source: Mapped[str] = mapped_column(Text)
+    key: Mapped[str | None] = mapped_column(Text)  # None: the alias names a whole source
 
 
 class Run(Base):
