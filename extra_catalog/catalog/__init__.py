@@ -31,6 +31,7 @@ from .store import (
     remove_files,
     remove_run,
     replace_run,
+    replace_run_problems,
     update_files,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "list_proposals",
     "ProposalSummary",
     "record_problem",
+    "replace_run_problems",
     "mark_crawled",
     "mark_crawled_many",
     "last_crawled",

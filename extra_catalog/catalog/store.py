@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..exceptions import CatalogError
@@ -49,6 +49,7 @@ __all__ = [
     "list_runs",
     "list_proposals",
     "record_problem",
+    "replace_run_problems",
     "mark_crawled",
     "mark_crawled_many",
     "last_crawled",
@@ -387,6 +388,38 @@ def record_problem(target: Target, key: RunKey, problem: ProblemRecord, *,
         _check_uint64(problem.train_id, "problem train ID", path or run.path)
         session.execute(insert(Problem), [_write.problem_row(run.id, file_id, None, problem)])
         return RunProblem(problem, None if path is None else os.path.join(run.path, name))
+
+
+def replace_run_problems(target: Target, key: RunKey, problems: Sequence[RunProblem]) -> None:
+    """Replace every problem recorded for a stored run as a whole.
+
+    These are the problems not read from one file's record: those of
+    :func:`record_problem`, and the crawler's checks across a run's files,
+    which it recomputes whenever it writes the run.
+
+    Parameters
+    ----------
+    target : Catalog or Session
+    key : RunKey
+        The run.
+    problems : sequence of RunProblem
+        The new problems; ``path`` names the file concerned (stored in the
+        run), or is None for the run itself.
+    """
+    with _unit(target, write=True) as session:
+        run, _ = _require_run(session, key)
+        session.execute(delete(Problem).where(Problem.run_id == run.id,
+                                              Problem.position.is_(None)))
+        ids = dict(session.execute(select(File.name, File.id).where(File.run_id == run.id)).all())
+        rows = []
+        for rp in problems:
+            name = None if rp.path is None else os.path.basename(rp.path)
+            if name is not None and name not in ids:
+                raise CatalogError(f"{rp.path}: no such file in catalogued run {run.path}")
+            _check_uint64(rp.problem.train_id, "problem train ID", rp.path or run.path)
+            rows.append(_write.problem_row(run.id, ids.get(name), None, rp.problem))
+        if rows:
+            session.execute(insert(Problem), rows)
 
 
 def mark_crawled(target: Target, proposal: int, *, instrument: str, cycle: str,

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..exceptions import DataFileError, ExtraCatalogError, FileStructureError
 from ..records import FileRecord, ProblemRecord
+
+if TYPE_CHECKING:
+    from ..fileaccess.rawview import RawFileView
 
 __all__ = ["read_file", "problem_for", "storable_record"]
 
@@ -89,13 +93,24 @@ def storable_record(record: FileRecord) -> FileRecord | str:
     return dataclasses.replace(record, sources=sources, metadata=metadata)
 
 
+def _validation_checks(view: RawFileView, record: FileRecord) -> list[ProblemRecord]:
+    from ..validation.checks import FileContext, run_file_checks
+
+    return run_file_checks(FileContext(record, view))
+
+
 def read_file(path: str) -> FileRecord | ProblemRecord:
-    """Read the catalogue record of one file (run in a worker process)."""
-    from ..fileaccess.file_access import read_record
+    """Read the catalogue record of one file (run in a worker process).
+
+    The validation checks (``extra-data-validate``'s) run while the file is
+    open; their problems are the record's ``problems``, so the catalogue
+    answers "which runs have bad INDEX" without reading a file again.
+    """
+    from ..fileaccess.rawview import read_checked_record
 
     try:
         # Always from disk: a worker may have seen an older state of the file.
-        record = read_record(path)
+        record = read_checked_record(path, _validation_checks)
     except Exception as exc:  # noqa: BLE001 - a bad file becomes a recorded problem
         return problem_for(path, exc)
     cleaned = storable_record(record)

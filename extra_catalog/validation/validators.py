@@ -90,10 +90,11 @@ class RunValidator:
         Worker processes (default: the number of CPUs).
     timeout : float
         Seconds one file may take before it is reported as hanging.
-    catalog : Catalog, str or None
+    catalog : Catalog, str, None or False
         Catalogue for the ``run_json_cache`` check: a ``Catalog``
-        (``extra_catalog.catalog.open_catalog``), a URL, or None for the
-        user's catalogue if there is one. A run not in it is not compared.
+        (``extra_catalog.catalog.open_catalog``), a URL, None for the user's
+        catalogue if there is one, False for none. A run not in it is not
+        compared.
 
     Attributes
     ----------
@@ -144,6 +145,8 @@ class RunValidator:
         from .catalogued import cache_problems, catalogued_run, open_default_catalog
 
         catalog, opened = self.catalog, False
+        if catalog is False:
+            return []
         if catalog is None or isinstance(catalog, (str, os.PathLike)):
             from ..catalog import open_catalog
 
