@@ -19,7 +19,15 @@ from .engine import Catalog
 from .models import File, Run
 from .store import Target, _unit
 
-__all__ = ["FileLocality", "record_localities", "load_localities"]
+__all__ = ["FileLocality", "ON_DISK_LOCALITIES", "READABLE_STATES", "record_localities",
+           "load_localities"]
+
+#: Localities whose data can be read without staging from tape: the states
+#: of :data:`extra_catalog.fileaccess.locality.ON_DISK_STATES` (a test checks
+#: they agree; the catalogue does not import file access).
+ON_DISK_LOCALITIES = ("NOT_ON_DCACHE", "ONLINE", "ONLINE_AND_NEARLINE")
+#: File states of files that could be read when they were recorded.
+READABLE_STATES = ("ok", "changed")
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class FileLocality:
     @property
     def readable(self) -> bool:
         """Whether the file could be read when it was recorded."""
-        return self.state in ("ok", "changed")
+        return self.state in READABLE_STATES
 
 
 def record_localities(target: Target | Catalog, run_path: str | os.PathLike[str],

@@ -82,6 +82,9 @@ _RUN_FILTERS = [
                  default=None,
                  help="Only runs with (without) suspect trains: flagged suspect in their "
                       "files and good in none."),
+    click.option("--on-disk/--not-on-disk", "on_disk", default=None,
+                 help="Only runs whose files can all (cannot all) be read now: readable and "
+                      "on disk, not only on tape, when the crawler last checked them."),
 ]
 
 

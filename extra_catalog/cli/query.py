@@ -48,6 +48,7 @@ def query(catalog: str | None, fmt: str | None, admin: bool, timeout: float | No
         xfel-index query --source 'SPB_DET_AGIPD1M-1/*' --min-trains 100
         xfel-index query -p 900001 --run-value 'SPB_IRU_MOTORS/MOTOR/X actualPosition >= 3.5'
         xfel-index query --sample 'Lys*' --problems --json
+        xfel-index query -p 900001 --on-disk
 
     Exit status 0 with results, 1 with none, 2 for a bad query.
     """

@@ -137,6 +137,13 @@ class Catalog:
             only ``inc_suspect_trains=True`` shows.
         min_suspect_trains, max_suspect_trains : int
             Bounds on that number of suspect trains.
+        on_disk : bool
+            Every file of the run (True), or not every file (False), could
+            be read and was on disk (``ONLINE``, ``ONLINE_AND_NEARLINE`` or
+            not on dCache) when the crawler last checked it; files never
+            checked (crawled before locality was recorded, or recorded by
+            the reader) count as not on disk. The ``files`` view says when
+            each file was checked (``checked_at``).
 
         Returns
         -------

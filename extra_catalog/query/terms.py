@@ -208,6 +208,7 @@ class RunQuery:
     has_suspect_trains: bool | None = None
     min_suspect_trains: int | None = None
     max_suspect_trains: int | None = None
+    on_disk: bool | None = None
 
     @classmethod
     def build(cls, *, proposal: Any = None, instrument: Any = None, cycle: Any = None,
@@ -220,7 +221,7 @@ class RunQuery:
               min_trains: int | None = None, max_trains: int | None = None,
               train: int | None = None, has_problems: bool | None = None,
               has_suspect_trains: bool | None = None, min_suspect_trains: int | None = None,
-              max_suspect_trains: int | None = None) -> RunQuery:
+              max_suspect_trains: int | None = None, on_disk: bool | None = None) -> RunQuery:
         """Check and normalise user arguments (see :meth:`Catalog.runs`)."""
         runs, bounds = _runs_argument(run)
         if run_range is not None:
@@ -250,7 +251,8 @@ class RunQuery:
             min_trains=min_trains, max_trains=max_trains, train=train,
             has_problems=_flag(has_problems, "has_problems"),
             has_suspect_trains=_flag(has_suspect_trains, "has_suspect_trains"),
-            min_suspect_trains=min_suspect_trains, max_suspect_trains=max_suspect_trains)
+            min_suspect_trains=min_suspect_trains, max_suspect_trains=max_suspect_trains,
+            on_disk=_flag(on_disk, "on_disk"))
 
 
 def _flag(value: Any, what: str) -> bool | None:
