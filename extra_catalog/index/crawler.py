@@ -33,6 +33,7 @@ from ..catalog import (
 from ..catalog.locality import record_localities
 from ..exceptions import CatalogConnectionError, CatalogLockedError, ExtraCatalogError
 from ..records import FileRecord, ProblemRecord
+from .aliases import proposal_dir, record_aliases
 from .extract import read_file
 from .layout import RunLocation, find_runs, parse_run_dir
 from .locality import TIMEOUT_STATE, CheckedFile, read_checked
@@ -133,6 +134,7 @@ def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
     summary = CrawlSummary()
     plans: list[_RunPlan] = []
     touched: dict[int, tuple[str, str]] = {}
+    proposal_dirs: dict[int, Path] = {}
     for root in roots:
         stored = file_stats_below(catalog, root)
         links: list[Path] = []
@@ -144,11 +146,15 @@ def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
                 plans.append(plan)
             if loc.proposal is not None:
                 touched[loc.proposal] = (loc.instrument or "", loc.cycle or "")
+                directory = proposal_dir(loc)
+                if directory is not None:
+                    proposal_dirs[loc.proposal] = directory
         summary.skipped_links += [str(p) for p in links]
         _remove_vanished(catalog, stored, options, summary)
     _read_and_commit(catalog, plans, options, summary, progress)
     if touched:
         mark_crawled_many(catalog, touched)
+        summary.problems += record_aliases(catalog, proposal_dirs)
     summary.seconds = time.monotonic() - t0
     return summary
 
