@@ -19,11 +19,14 @@ from ..fileaccess.locality import ONDISK, locality_code, read_locality
 from ..fileaccess.locality import TIMEOUT as TIMEOUT_STATE
 from ..records import FileRecord, ProblemRecord
 
-__all__ = ["CheckedFile", "read_checked", "LOCALITY_CHECKS", "ERROR_STATE", "TIMEOUT_STATE"]
+__all__ = ["CheckedFile", "read_checked", "LOCALITY_CHECKS", "LEFT_UNREAD_CHECKS",
+           "ERROR_STATE", "TIMEOUT_STATE"]
 
 #: Problem check names of files left unread because of their locality.
 LOCALITY_CHECKS = {"NEARLINE": "on_tape", "UNAVAILABLE": "unavailable"}
 _UNKNOWN_CHECK = "locality_unknown"
+#: Problem check names of every file left unread because of where it is stored.
+LEFT_UNREAD_CHECKS = frozenset({*LOCALITY_CHECKS.values(), _UNKNOWN_CHECK})
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,7 @@ class CheckedFile:
     @property
     def left_unread(self) -> bool:
         """Whether the file was not opened because of its locality (check again later)."""
-        return isinstance(self.result, ProblemRecord) and self.result.check in (
-            *LOCALITY_CHECKS.values(), _UNKNOWN_CHECK)
+        return isinstance(self.result, ProblemRecord) and self.result.check in LEFT_UNREAD_CHECKS
 
 
 def _why_not_read(path: str, state: str) -> ProblemRecord:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..catalog import UnreadableFile
 from ..records import FileRecord
+from .locality import LEFT_UNREAD_CHECKS
 from .scan import RunDiff
 
 __all__ = ["CrawlSummary"]
@@ -14,7 +15,13 @@ __all__ = ["CrawlSummary"]
 
 @dataclass
 class CrawlSummary:
-    """Counts of what a crawl found and did, and the problems it recorded."""
+    """Counts of what a crawl found and did, and the problems it recorded.
+
+    ``files_not_on_disk`` counts files left unread because dCache holds them
+    only on tape, reports them unavailable or gives an unknown locality:
+    not problems of the data, so they do not make the exit status 1; every
+    crawl checks them again.
+    """
 
     runs_new: int = 0
     runs_changed: int = 0
@@ -27,6 +34,7 @@ class CrawlSummary:
     files_removed: int = 0
     files_unchanged: int = 0
     files_failed: int = 0
+    files_not_on_disk: int = 0
     problems: list[str] = field(default_factory=list)
     skipped_links: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -42,7 +50,9 @@ class CrawlSummary:
         self.files_changed += len(diff.changed)
         self.files_removed += len(diff.removed)
         for record in written:
-            if isinstance(record, UnreadableFile):
+            if isinstance(record, UnreadableFile) and record.problem.check in LEFT_UNREAD_CHECKS:
+                self.files_not_on_disk += 1
+            elif isinstance(record, UnreadableFile):
                 self.files_failed += 1
                 self.problems.append(record.problem.message)
             else:
@@ -67,7 +77,9 @@ class CrawlSummary:
             f"{self.runs_unchanged} unchanged, {self.runs_deferred} left for later (still written)"
             + (f", {self.runs_failed} failed" if self.runs_failed else ""),
             f"files: {self.files_new} new, {self.files_changed} changed, {self.files_removed} "
-            f"removed, {self.files_unchanged} unchanged, {self.files_failed} failed",
+            f"removed, {self.files_unchanged} unchanged, {self.files_failed} failed"
+            + (f", {self.files_not_on_disk} not on disk (only on tape or unavailable; not "
+               "read, checked again next crawl)" if self.files_not_on_disk else ""),
             f"time:  {self.seconds:.1f} s",
         ]
         if self.skipped_links:

@@ -50,13 +50,14 @@ def test_locality_is_recorded_and_tape_files_are_not_opened(catalog, run_dir):
     _say(agipd1, "NEARLINE")
     _say(da01, "UNAVAILABLE")
     summary = crawl(catalog, [run_dir], NOW)
-    assert summary.files_failed == 2
+    assert (summary.files_failed, summary.files_not_on_disk, summary.exit_status) == (0, 2, 0)
+    assert "2 not on disk" in summary.text()
     stored = load_run(catalog, str(run_dir))
     # Valid files: had they been opened, they would have records.
     assert {Path(u.path).name: u.problem.check for u in stored.unreadable} == {
         agipd1.name: "on_tape", da01.name: "unavailable"}
     assert all(u.mtime == RETRY_MTIME for u in stored.unreadable)
-    assert "only on tape" in " ".join(summary.problems)
+    assert "only on tape" in stored.unreadable[0].problem.message
     facts = load_localities(catalog, run_dir)
     assert {n: (f.locality, f.readable) for n, f in facts.items()} == {
         agipd0.name: ("ONLINE", True), agipd1.name: ("NEARLINE", False),
@@ -70,11 +71,11 @@ def test_a_file_staged_from_tape_is_read_by_the_next_crawl(catalog, run_dir):
     crawl(catalog, [run_dir], NOW)
     first = load_localities(catalog, run_dir)[tape.name].checked_at
     again = crawl(catalog, [run_dir], NOW)  # still on tape: checked again, cheaply
-    assert (again.files_changed, again.files_failed) == (1, 1)
+    assert (again.files_changed, again.files_not_on_disk) == (1, 1)
     assert load_localities(catalog, run_dir)[tape.name].checked_at > first
     _say(tape, "ONLINE_AND_NEARLINE")  # staged: the file itself did not change
     staged = crawl(catalog, [run_dir], NOW)
-    assert (staged.files_changed, staged.files_failed) == (1, 0)
+    assert (staged.files_changed, staged.files_not_on_disk, staged.files_failed) == (1, 0, 0)
     fact = load_localities(catalog, run_dir)[tape.name]
     assert (fact.locality, fact.state) == ("ONLINE_AND_NEARLINE", "ok")
     unchanged = crawl(catalog, [run_dir], NOW)
