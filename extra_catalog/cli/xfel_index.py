@@ -13,8 +13,10 @@ from .._version import __version__
 from .admin import init, status, upgrade
 from .crawl import crawl
 from .demo import demo
+from .problems import problems
 from .query import query, sql
 from .serve import serve_query
+from .verify import verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +32,7 @@ def cli() -> None:
     """
 
 
-for _command in (demo, init, upgrade, status, crawl, query, sql, serve_query):
+for _command in (demo, init, upgrade, status, crawl, query, sql, problems, verify, serve_query):
     cli.add_command(_command)
 
 
