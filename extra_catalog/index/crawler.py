@@ -16,11 +16,13 @@ import os
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..catalog import (
     Catalog,
     RunInfo,
+    RunProblem,
     UnreadableFile,
     file_stats_below,
     load_run,
@@ -28,6 +30,7 @@ from ..catalog import (
     remove_files,
     remove_run,
     replace_run,
+    replace_run_problems,
     update_files,
 )
 from ..catalog.locality import record_localities
@@ -38,6 +41,7 @@ from .extract import read_file
 from .layout import RunLocation, find_runs, parse_run_dir
 from .locality import TIMEOUT_STATE, CheckedFile, read_checked
 from .pool import DeadlinePool, TaskResult
+from .recheck import recheck_localities
 from .scan import RunDiff, diff_run, is_settled, list_run_files
 from .summary import CrawlSummary
 from .trains import train_range
@@ -76,6 +80,10 @@ class CrawlOptions:
         Only these data categories (``raw``, ``proc``...).
     proposals : collection of int or None
         Only these proposals.
+    check_locality : bool
+        Also ask dCache again where the unchanged files on it are stored
+        (see :mod:`extra_catalog.index.recheck`); new and changed files are
+        always checked.
     """
 
     processes: int | None = None
@@ -83,6 +91,7 @@ class CrawlOptions:
     settle: float = DEFAULT_SETTLE
     categories: Collection[str] | None = None
     proposals: Collection[int] | None = None
+    check_locality: bool = False
 
 
 @dataclass
@@ -127,6 +136,7 @@ def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
         A root is not a directory.
     """
     t0 = time.monotonic()
+    started = datetime.now(timezone.utc)
     roots = [Path(os.path.abspath(r)) for r in roots]
     for root in roots:
         if not root.is_dir():
@@ -152,6 +162,8 @@ def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
         summary.skipped_links += [str(p) for p in links]
         _remove_vanished(catalog, stored, options, summary)
     _read_and_commit(catalog, plans, options, summary, progress)
+    if options.check_locality:
+        recheck_localities(catalog, roots, options, started, summary)
     if touched:
         mark_crawled_many(catalog, touched)
         summary.problems += record_aliases(catalog, proposal_dirs)
@@ -303,7 +315,18 @@ def _write_run(catalog: Catalog, plan: _RunPlan, summary: CrawlSummary) -> None:
         if plan.diff.removed:
             remove_files(session, info, plan.diff.removed)
         record_localities(session, info.path, plan.localities)
+        readable = kept + [r for r in written if isinstance(r, FileRecord)]
+        run_problems = _run_problems(readable)
+        replace_run_problems(session, info.path, run_problems)
     summary.add_run(plan.is_new, plan.diff, written)
+    summary.problems += [f"{rp.path or info.path}: {rp.problem.message}" for rp in run_problems]
+
+
+def _run_problems(records: list[FileRecord]) -> list[RunProblem]:
+    """The validator's checks across the run's files (overlapping sequences...)."""
+    from ..validation.runchecks import run_run_checks
+
+    return [RunProblem(problem, path) for path, problem in run_run_checks(records)]
 
 
 def run_info(loc: RunLocation, records: list[FileRecord],
