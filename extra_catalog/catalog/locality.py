@@ -9,23 +9,25 @@ the answer with the time of the check. The reader's locality file filters
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from .engine import Catalog
-from .models import File, Run
+from .models import File, Proposal, Run
 from .store import Target, _unit
 
-__all__ = ["FileLocality", "ON_DISK_LOCALITIES", "READABLE_STATES", "record_localities",
-           "load_localities"]
+__all__ = ["FileLocality", "ON_DISK_LOCALITIES", "READABLE_STATES", "NOT_ON_DCACHE",
+           "record_localities", "load_localities", "unchecked_files"]
 
 #: Localities whose data can be read without staging from tape: the states
 #: of :data:`extra_catalog.fileaccess.locality.ON_DISK_STATES` (a test checks
 #: they agree; the catalogue does not import file access).
 ON_DISK_LOCALITIES = ("NOT_ON_DCACHE", "ONLINE", "ONLINE_AND_NEARLINE")
+#: The locality of a file that is not on dCache (GPFS): it never moves to tape.
+NOT_ON_DCACHE = "NOT_ON_DCACHE"
 #: File states of files that could be read when they were recorded.
 READABLE_STATES = ("ok", "changed")
 
@@ -104,3 +106,36 @@ def load_localities(target: Target | Catalog,
         return {row.name: FileLocality(os.path.join(run_dir, row.name), row.size, row.mtime,
                                        row.inode, row.state, row.locality, row.checked_at)
                 for row in session.execute(statement)}
+
+
+def unchecked_files(target: Target | Catalog, roots: Sequence[str | os.PathLike[str]],
+                    checked_before: datetime, *, categories: Collection[str] | None = None,
+                    proposals: Collection[int] | None = None) -> dict[str, list[str]]:
+    """``{run path: [file names]}`` whose locality may have changed since it was checked.
+
+    Files of runs at or below *roots* that are on dCache (or whose locality
+    was never recorded) and were last checked before *checked_before*. Files
+    not on dCache (GPFS) never move to tape and are left out.
+    """
+    runs = select(Run.id).join(Proposal, Proposal.id == Run.proposal_id)
+    below = []
+    for root in roots:
+        prefix = os.path.normpath(os.fspath(root))
+        pattern = (prefix.rstrip(os.sep).replace("\\", "\\\\").replace("%", "\\%")
+                   .replace("_", "\\_") + os.sep + "%")
+        below.append(or_(Run.path == prefix, Run.path.like(pattern, escape="\\")))
+    runs = runs.where(or_(*below))
+    if categories is not None:
+        runs = runs.where(Run.data_category.in_(sorted(categories)))
+    if proposals is not None:
+        runs = runs.where(Proposal.number.in_(sorted(proposals)))
+    statement = (select(Run.path, File.name).join(Run, Run.id == File.run_id)
+                 .where(File.run_id.in_(runs),
+                        or_(File.locality.is_(None), File.locality != NOT_ON_DCACHE),
+                        or_(File.checked_at.is_(None), File.checked_at < checked_before))
+                 .order_by(Run.path, File.name))
+    found: dict[str, list[str]] = {}
+    with _unit(target, write=False) as session:
+        for path, name in session.execute(statement):
+            found.setdefault(path, []).append(name)
+    return found

@@ -42,13 +42,16 @@ def _proposal_numbers(ctx: click.Context, param: click.Parameter,
               metavar="N[,N...]", help="Only these proposals (repeatable).")
 @click.option("--wait", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
               help="If another crawler is writing, wait up to SECONDS instead of exiting.")
+@click.option("--check-locality", is_flag=True,
+              help="Also ask dCache again where unchanged files on it are stored (tape or "
+                   "disk); run it after an upgrade and e.g. daily.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar [default: only on a terminal, so cron stays quiet].")
 @catalog_errors
 def crawl(roots: tuple[str, ...], catalog: str | None, jobs: int | None, timeout: float,
           settle: float, categories: tuple[str, ...], proposals: list[int] | None,
-          wait: float, as_json: bool, progress: bool | None) -> None:
+          wait: float, check_locality: bool, as_json: bool, progress: bool | None) -> None:
     """Record the runs in ROOTS (facility, proposal or run directories) in the catalogue.
 
     Only files that are new or changed since the last crawl are read; runs
@@ -71,7 +74,8 @@ def crawl(roots: tuple[str, ...], catalog: str | None, jobs: int | None, timeout
     from ._options import open_or_create_catalog
 
     options = CrawlOptions(processes=jobs, timeout=timeout, settle=settle,
-                           categories=sorted(set(categories)) or None, proposals=proposals)
+                           categories=sorted(set(categories)) or None, proposals=proposals,
+                           check_locality=check_locality)
     show_bar = sys.stderr.isatty() if progress is None else progress
     with open_or_create_catalog(catalog) as cat, writer_lock(cat, wait=wait):
         with _ProgressBar(show_bar) as bar:

@@ -20,7 +20,8 @@ class CrawlSummary:
     ``files_not_on_disk`` counts files left unread because dCache holds them
     only on tape, reports them unavailable or gives an unknown locality:
     not problems of the data, so they do not make the exit status 1; every
-    crawl checks them again.
+    crawl checks them again. ``localities_checked`` counts unchanged files
+    whose locality was asked again (``check_locality``).
     """
 
     runs_new: int = 0
@@ -35,6 +36,7 @@ class CrawlSummary:
     files_unchanged: int = 0
     files_failed: int = 0
     files_not_on_disk: int = 0
+    localities_checked: int = 0
     problems: list[str] = field(default_factory=list)
     skipped_links: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -82,6 +84,8 @@ class CrawlSummary:
                "read, checked again next crawl)" if self.files_not_on_disk else ""),
             f"time:  {self.seconds:.1f} s",
         ]
+        if self.localities_checked:
+            lines.insert(2, f"locality checked again: {self.localities_checked} unchanged files")
         if self.skipped_links:
             lines.append(f"not followed (links leaving the crawled root): {len(self.skipped_links)}")
         if self.problems:

@@ -109,3 +109,52 @@ def test_record_localities_ignores_unknown_names_and_can_clear(catalog, run_dir)
     fact = load_localities(catalog, run_dir)[name]
     assert (fact.locality, fact.checked_at) == (None, None)
     assert load_localities(catalog, run_dir / "elsewhere") == {}
+
+
+def test_check_locality_asks_again_about_unchanged_files_on_dcache(catalog, run_dir):
+    agipd0, agipd1, da01, da02 = sorted(run_dir.glob("*.h5"))
+    _say(agipd0, "ONLINE")
+    _say(agipd1, "ONLINE")
+    crawl(catalog, [run_dir], NOW)
+    _say(agipd0, "NEARLINE")  # moved to tape: the file itself is unchanged
+    os.unlink(pseudo_path(agipd1))
+    os.mkfifo(pseudo_path(agipd1))  # dCache does not answer about this one
+    plain = crawl(catalog, [run_dir], NOW)
+    assert plain.localities_checked == 0
+    assert load_localities(catalog, run_dir)[agipd0.name].locality == "ONLINE"
+    options = CrawlOptions(settle=0, processes=2, timeout=1, check_locality=True)
+    again = crawl(catalog, [run_dir], options)
+    # Only the files on dCache are asked; GPFS files never move to tape.
+    assert again.localities_checked == 2 and again.files_unchanged == 4
+    assert "locality checked again: 2" in again.text()
+    facts = load_localities(catalog, run_dir)
+    assert {n: f.locality for n, f in facts.items()} == {
+        agipd0.name: "NEARLINE", agipd1.name: "TIMEOUT", da01.name: "NOT_ON_DCACHE",
+        da02.name: "NOT_ON_DCACHE"}
+    assert facts[agipd0.name].state == "ok"  # its metadata are still right
+
+
+def test_check_locality_fills_files_never_checked(catalog, run_dir):
+    crawl(catalog, [run_dir], NOW)
+    names = [p.name for p in sorted(run_dir.glob("*.h5"))]
+    record_localities(catalog, run_dir, dict.fromkeys(names))  # as after an upgrade
+    summary = crawl(catalog, [run_dir], CrawlOptions(settle=0, processes=1,
+                                                     check_locality=True))
+    assert summary.localities_checked == 4
+    assert {f.locality for f in load_localities(catalog, run_dir).values()} == {"NOT_ON_DCACHE"}
+
+
+def test_crawl_command_check_locality(run_dir, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from extra_catalog.cli.xfel_index import cli
+
+    _say(sorted(run_dir.glob("*.h5"))[0], "ONLINE")
+    url = str(tmp_path / "cat.sqlite")
+    args = ["crawl", str(run_dir), "--catalog", url, "--settle", "0", "--json", "-j", "1"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    result = CliRunner().invoke(cli, args + ["--check-locality"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["localities_checked"] == 1
