@@ -220,17 +220,22 @@ def check_readable(paths: Iterable[str | os.PathLike[str]], timeout: float = DEF
         from ..fileaccess import file_access  # noqa: F401 - import h5py once, before forking
     pending = deque(paths)
     running: list[_Check] = []
-    while pending or running:
-        while pending and len(running) < limit:
-            running.append(_Check(ctx, pending.popleft(), read))
-        oldest = min(c.started for c in running)
-        mpc.wait([c.conn for c in running],
-                 timeout=max(0.0, oldest + timeout - time.monotonic()) + 0.01)
-        now = time.monotonic()
-        for check in list(running):
-            finished = check.receive()
-            timed_out = not finished and now - check.started > timeout
-            if finished or timed_out:
-                running.remove(check)
-                check.end(kill=timed_out)
-                yield check.result(timed_out)
+    try:
+        while pending or running:
+            while pending and len(running) < limit:
+                running.append(_Check(ctx, pending.popleft(), read))
+            oldest = min(c.started for c in running)
+            mpc.wait([c.conn for c in running],
+                     timeout=max(0.0, oldest + timeout - time.monotonic()) + 0.01)
+            now = time.monotonic()
+            for check in list(running):
+                finished = check.receive()
+                timed_out = not finished and now - check.started > timeout
+                if finished or timed_out:
+                    running.remove(check)
+                    check.end(kill=timed_out)
+                    yield check.result(timed_out)
+    finally:
+        # The caller stopped early (or was interrupted): no check outlives it.
+        for check in running:
+            check.end(kill=True)

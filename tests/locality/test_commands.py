@@ -185,3 +185,14 @@ def test_readable_names_missing_inputs(tmp_path, capsys):
 def test_readable_rejects_a_bad_timeout(run_dir, capsys):
     assert run_readable(["--timeout", "0", str(run_dir)]) == 2
     assert "--timeout" in capsys.readouterr().err
+
+
+def test_stopping_early_ends_the_running_checks(run_dir):
+    files = data_files(run_dir)
+    checks = check_readable(files, timeout=60, processes=5, read=_read_blocks_on_da01)
+    first = next(checks)
+    assert first.readable  # the DA01 check is meanwhile blocked
+    import multiprocessing
+
+    checks.close()  # the DA01 check, blocked for 600 s, must not be left running
+    assert [p for p in multiprocessing.active_children() if p.is_alive()] == []
