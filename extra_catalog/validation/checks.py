@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -49,14 +50,23 @@ class FileContext:
     record: FileRecord
     reader: DatasetReader
 
-    def raw_train_ids(self) -> np.ndarray:
-        """``INDEX/trainId`` as stored, padding included."""
+    # Cached: every INDEX group's check needs them.
+    @cached_property
+    def _raw_train_ids(self) -> np.ndarray:
         raw = self.reader.read("INDEX/trainId")
         return np.zeros(0, np.uint64) if raw is None else np.atleast_1d(raw).astype(np.uint64)
 
+    @cached_property
+    def _train_ids(self) -> np.ndarray:
+        return decode_array(self.record.train_ids).astype(np.uint64)
+
+    def raw_train_ids(self) -> np.ndarray:
+        """``INDEX/trainId`` as stored, padding included."""
+        return self._raw_train_ids
+
     def train_ids(self) -> np.ndarray:
         """Train IDs with the trailing zero padding dropped."""
-        return decode_array(self.record.train_ids).astype(np.uint64)
+        return self._train_ids
 
 
 FileCheck = Callable[[FileContext], Iterable[ProblemRecord]]
