@@ -124,6 +124,18 @@ def _stored_answer(path: str, skip: tuple[str, ...], url: str | None) -> list[di
     return stored_problems(run, skip)
 
 
+def run(argv: list[str] | None = None) -> int:
+    """Run ``extra-data-validate`` with *argv*; return its exit status instead of exiting."""
+    try:
+        validate.main(args=argv, prog_name="extra-data-validate", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``extra-data-validate``."""
     validate.main(args=argv, prog_name="extra-data-validate")

@@ -16,4 +16,17 @@ from .runchecks import RUN_CHECKS
 from .validators import ALL_CHECKS, FileValidator, RunValidator
 
 __all__ = ["FileValidator", "RunValidator", "ValidationError", "ALL_CHECKS", "FILE_CHECKS",
-           "RUN_CHECKS"]
+           "RUN_CHECKS", "main"]
+
+
+def main(argv: list[str] | None = None) -> int | None:
+    """Run ``extra-data-validate`` with *argv*, as ``extra_data.validation.main``.
+
+    Returns 1 when problems were found (or a ``--skip`` name is unknown),
+    None when there were none, without exiting.
+    """
+    # The command line lives in extra_catalog.cli; imported here only when
+    # called, for code written against EXtra-data's module.
+    from ..cli.validate import run
+
+    return run(argv) or None

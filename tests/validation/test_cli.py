@@ -162,3 +162,13 @@ def test_xfel_index_verify(tmp_path, catalog_url) -> None:
     every = runner.invoke(cli, ["verify", "--catalog", catalog_url, "--all"])
     assert every.exit_code == 1 and "r0003" not in every.output
     assert runner.invoke(cli, ["verify", "--catalog", catalog_url]).exit_code == 2
+
+
+def test_main_returns_the_status_as_extra_data(tmp_path, capsys) -> None:
+    from extra_catalog.validation import main
+
+    assert main([str(faulty_file(tmp_path / "bad", "index_gaps"))]) == 1
+    assert "Gaps (1) in index" in capsys.readouterr().out
+    assert main([str(faulty_file(tmp_path / "good"))]) is None
+    assert capsys.readouterr().out.endswith("No problems found\n")
+    assert main(["--skip", "nonsense", str(tmp_path)]) == 1
