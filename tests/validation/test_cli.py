@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -161,6 +164,10 @@ def test_xfel_index_verify(tmp_path, catalog_url) -> None:
                      ("run_extra", "r0003")]
     every = runner.invoke(cli, ["verify", "--catalog", catalog_url, "--all"])
     assert every.exit_code == 1 and "r0003" not in every.output
+    shutil.rmtree(root / "r0002")
+    gone = runner.invoke(cli, ["verify", "--catalog", catalog_url, "--all", "--json"])
+    assert [(d["kind"], os.path.relpath(d["path"], root)) for d in json.loads(gone.output)] == [
+        ("missing", "r0001/RAW-R0001-DA02-S00000.h5"), ("run_missing", "r0002")]
     assert runner.invoke(cli, ["verify", "--catalog", catalog_url]).exit_code == 2
 
 
@@ -172,3 +179,12 @@ def test_main_returns_the_status_as_extra_data(tmp_path, capsys) -> None:
     assert main([str(faulty_file(tmp_path / "good"))]) is None
     assert capsys.readouterr().out.endswith("No problems found\n")
     assert main(["--skip", "nonsense", str(tmp_path)]) == 1
+
+
+def test_importing_the_command_loads_no_heavy_library() -> None:
+    code = ("import sys, extra_catalog.cli.validate, extra_catalog.cli.problems, "
+            "extra_catalog.cli.verify\n"
+            "print(','.join(m for m in ('h5py', 'numpy', 'pandas', 'sqlalchemy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
