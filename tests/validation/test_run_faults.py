@@ -110,3 +110,16 @@ def test_still_writing_run_against_the_catalogue(tmp_path, catalog) -> None:
     assert {p["check"] for p in problems} == {"run_json_cache"}
     assert RunValidator(run_dir, catalog=catalog, skip_checks=["run_json_cache"]).run_checks() \
         == []
+
+
+def test_progress_only_on_request_or_a_terminal(tmp_path, capsys) -> None:
+    from extra_catalog.validation.runner import TerminalProgress
+
+    run_dir = _run(tmp_path, "index_gaps")
+    RunValidator(run_dir, term_progress=True, catalog=False).run_checks()
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here
+    validator = RunValidator(run_dir, catalog=False)
+    validator.progress = TerminalProgress(True)
+    validator.run_checks()
+    err = capsys.readouterr().err
+    assert err.startswith("\rProgress: 1/6 [") and err.endswith("] 1 problems\n")
