@@ -224,7 +224,8 @@ class KeyData:
         if labelled:
             import pandas as pd
 
-            return pd.Series(res, index=pd.Index(self._tids, name="trainId"))
+            # As EXtra-data: int64 counts on an unnamed index of train IDs.
+            return pd.Series(res.astype(np.int64), index=pd.Index(self._tids))
         return res
 
     def train_id_coordinates(self) -> np.ndarray:
@@ -241,14 +242,14 @@ class KeyData:
         DataFrame with ``start`` and ``stop`` columns indexed by train ID
         when *labelled*. Trains without data have ``start == stop``.
         """
-        counts = self.data_counts(labelled=False).astype(np.int64)
-        stop = np.cumsum(counts)
+        counts = self.data_counts(labelled=False)
+        stop = np.cumsum(counts, dtype=np.uint64)
         start = stop - counts
         if labelled:
             import pandas as pd
 
-            return pd.DataFrame({"start": start, "stop": stop},
-                                index=pd.Index(self._tids, name="trainId"))
+            return pd.DataFrame({"start": start.astype(np.int64), "stop": stop.astype(np.int64)},
+                                index=pd.Index(self._tids))
         return start, stop
 
     # ---- loading data ----------------------------------------------------------------

@@ -268,7 +268,7 @@ class SourceData:
         if labelled:
             import pandas as pd
 
-            return pd.Series(counts, index=pd.Index(self._tids, name="trainId"))
+            return pd.Series(counts.astype(np.int64), index=pd.Index(self._tids))
         return counts
 
     def train_id_coordinates(self, index_group: str | None = None) -> np.ndarray:
