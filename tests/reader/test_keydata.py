@@ -117,6 +117,20 @@ def test_xarray_and_series(run):
         flux.xarray(extra_coords={"nodim": [1, 2]})
 
 
+def test_counts_and_bounds_have_extra_datas_types(run):
+    flux = run[XGM_NAME, "pulseEnergy.photonFlux"]
+    for counts in (flux.data_counts(), run[XGM_NAME].data_counts(),
+                   run.get_data_counts(XGM_NAME, "pulseEnergy.photonFlux")):
+        # pd.testing.assert_series_equal against EXtra-data's result needs these.
+        assert counts.dtype == np.int64 and counts.index.dtype == np.uint64
+        assert counts.index.name is None
+    assert flux.data_counts(labelled=False).dtype == np.uint64
+    start, stop = flux.train_index_bounds()
+    assert start.dtype == stop.dtype == np.uint64
+    bounds = flux.train_index_bounds(labelled=True)
+    assert list(bounds.dtypes) == [np.int64, np.int64] and bounds.index.name is None
+
+
 def test_train_access(run):
     kd = run[CAM_OUT, "header.frameNumber"]
     tid, data = kd.train_from_id(10004)
