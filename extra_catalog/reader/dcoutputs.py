@@ -56,6 +56,36 @@ class OutputsMixin:
 
         return virtual_dataset(self._get_key_data(source, key), filename)
 
+    def write(self: DataCollection, filename: Any) -> None:
+        """Copy the selected sources, keys and trains into a new EuXFEL HDF5 file.
+
+        The file opens with :func:`H5File` (and can be crawled) giving the
+        same train IDs, sources, keys and values as this selection. It is
+        written under a temporary name and renamed when complete; an existing
+        file of that name is replaced, but never one this data is read from.
+
+        Raises
+        ------
+        WriteError
+            The target is an input file, its directory is missing or not
+            writable, or the disk is full (nothing is left at the target).
+        """
+        from .writing import write_selection
+
+        write_selection(self, filename)
+
+    def write_virtual(self: DataCollection, filename: Any) -> None:
+        """Write an EuXFEL file whose datasets are virtual views of this selection.
+
+        No data is copied (except ``image.pulseId``/``image.cellId`` and
+        strings): each dataset maps the selected rows across the sequence
+        files, so the new file depends on the originals. Otherwise as
+        :meth:`write`.
+        """
+        from .writing import write_virtual_selection
+
+        write_virtual_selection(self, filename)
+
     def get_dataframe(self: DataCollection, fields: Any = None, *,
                       timestamps: bool = False) -> Any:
         """A pandas DataFrame joining the 1D keys of the (selected) sources.

@@ -13,7 +13,7 @@ from ..exceptions import ExtraCatalogError
 if TYPE_CHECKING:
     from .keydata import KeyData
 
-__all__ = ["virtual_dataset"]
+__all__ = ["virtual_dataset", "virtual_layout"]
 
 
 def virtual_dataset(kd: KeyData, filename: str | os.PathLike | None = None) -> h5py.Dataset:
@@ -42,6 +42,14 @@ def virtual_dataset(kd: KeyData, filename: str | os.PathLike | None = None) -> h
     if filename is None:
         fd, filename = tempfile.mkstemp(suffix="-karabo-data-vds.h5")
         os.close(fd)
+    name = kd.hdf5_data_path
+    with h5py.File(filename, "w") as f:
+        f.create_virtual_dataset(name, virtual_layout(kd), fillvalue=None)
+    return h5py.File(filename, "r")[name]
+
+
+def virtual_layout(kd: KeyData) -> h5py.VirtualLayout:
+    """The selected rows of *kd* in the original files, in train order, as a layout."""
     layout = h5py.VirtualLayout(shape=kd.shape, dtype=kd.dtype)
     pos = 0
     for chunk in kd._data_chunks_nonempty:
@@ -51,7 +59,4 @@ def virtual_dataset(kd: KeyData, filename: str | os.PathLike | None = None) -> h
         n = chunk.total_count
         layout[pos:pos + n] = source[chunk.slice]
         pos += n
-    name = kd.hdf5_data_path
-    with h5py.File(filename, "w") as f:
-        f.create_virtual_dataset(name, layout, fillvalue=None)
-    return h5py.File(filename, "r")[name]
+    return layout
