@@ -29,6 +29,7 @@ _LAZY: dict[str, str] = {
     "PropertyNameError": "extra_catalog.exceptions",
     "TrainIDError": "extra_catalog.exceptions",
     "AliasError": "extra_catalog.exceptions",
+    "AliasIndexer": "extra_catalog.reader.aliases",
     "MultiRunError": "extra_catalog.exceptions",
 }
 
