@@ -47,8 +47,9 @@ def run_info(run: Run, proposal: Proposal) -> RunInfo:
 
 
 def _problem(row: Any) -> ProblemRecord:
+    details = enc.pairs_from_json(row.details) if row.details else ()
     return ProblemRecord(check=row.check_name, message=row.message, source=row.source,
-                         dataset=row.dataset, train_id=row.train_id)
+                         dataset=row.dataset, train_id=row.train_id, details=details)
 
 
 def load_run_record(session: Session, run: Run, proposal: Proposal) -> RunRecord:

@@ -131,7 +131,8 @@ def problem_row(run_id: int, file_id: int | None, position: int | None,
     """Column values of a ``problems`` row."""
     return {"run_id": run_id, "file_id": file_id, "position": position,
             "check": problem.check, "message": problem.message, "source": problem.source,
-            "dataset": problem.dataset, "train_id": problem.train_id}
+            "dataset": problem.dataset, "train_id": problem.train_id,
+            "details": enc.pairs_to_json(problem.details) if problem.details else None}
 
 
 def _file_row(run_id: int, record: FileRecord | UnreadableFile, state: str) -> dict[str, Any]:

@@ -328,3 +328,5 @@ class Problem(Base):
     source: Mapped[str | None] = mapped_column(Text)
     dataset: Mapped[str | None] = mapped_column(Text)
     train_id: Mapped[int | None] = mapped_column(UInt64)
+    # ProblemRecord.details as a JSON list of [name, value] pairs, NULL if none.
+    details: Mapped[str | None] = mapped_column(Text)
