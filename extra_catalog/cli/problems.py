@@ -52,10 +52,14 @@ def problems(catalog: str | None, checks: tuple[str, ...], summary: bool, fmt: s
     arguments = run_filter_arguments(filters, run_range)
     with _open(Catalog, catalog, admin, timeout) as cat:
         frame = cat.problems(**arguments)
+    if not len(frame):
+        import pandas as pd
+
+        frame = pd.DataFrame({name: [] for name in COLUMNS})  # no rows may mean no columns
     if checks:
         keep = [any(fnmatch.fnmatchcase(str(name), glob) for glob in checks)
                 for name in frame["check_name"]]
-        frame = frame[keep]
+        frame = frame.loc[keep]  # a list of booleans picks rows (an empty one too)
     if summary:
         frame = (frame.groupby(["proposal", "run", "data_category", "check_name"], sort=True)
                  .size().reset_index(name="n_problems"))

@@ -188,3 +188,12 @@ def test_importing_the_command_loads_no_heavy_library() -> None:
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_xfel_index_problems_when_there_are_none(tmp_path, catalog_url) -> None:
+    _run(tmp_path / "SPB" / "202601" / "p900001" / "raw" / "r0001")
+    _crawl(catalog_url, tmp_path)
+    for options in ([], ["--check", "index_*"], ["--summary"]):
+        result = CliRunner().invoke(cli, ["problems", "--catalog", catalog_url, "--csv", *options])
+        assert result.exit_code == 0, result.output
+        assert len(result.output.splitlines()) == 1  # the header only
