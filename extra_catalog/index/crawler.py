@@ -32,6 +32,7 @@ from ..catalog import (
     update_files,
 )
 from ..catalog.locality import record_localities
+from ..catalog.statistics import refresh_statistics
 from ..exceptions import CatalogConnectionError, CatalogLockedError, ExtraCatalogError
 from ..records import FileRecord, ProblemRecord
 from .aliases import proposal_dir, record_aliases
@@ -160,6 +161,9 @@ def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
         summary.skipped_links += [str(p) for p in links]
         _remove_vanished(catalog, stored, options, summary)
     _read_and_commit(catalog, plans, options, summary, progress)
+    if summary.runs_new or summary.runs_changed or summary.runs_removed:
+        # SQLite plans cross-run queries badly without them (catalog.statistics).
+        refresh_statistics(catalog)
     if options.check_locality:
         recheck_localities(catalog, roots, options, started, summary)
     if touched:

@@ -325,11 +325,14 @@ def _frame(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> Any:
     """A DataFrame of the rows; PostgreSQL NUMERIC (train IDs) become ints."""
     import pandas as pd
 
-    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
-    for name in frame.columns:
-        values = frame[name]
-        if values.dtype == object and any(isinstance(v, decimal.Decimal) for v in values):
-            frame[name] = _from_decimal(values)
+    rows = list(rows)
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    for at, name in enumerate(columns):
+        # A database column has one type: its first non-NULL value tells
+        # (checking every value of every column cost more than the query).
+        first = next((row[at] for row in rows if row[at] is not None), None)
+        if isinstance(first, decimal.Decimal):
+            frame[name] = _from_decimal(frame[name])
     return frame
 
 

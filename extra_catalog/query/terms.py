@@ -29,6 +29,7 @@ __all__ = [
     "RunValueCondition",
     "RunQuery",
     "parse_run_value",
+    "is_glob",
     "match_names",
     "control_key_pattern",
     "as_tuple",
@@ -136,9 +137,14 @@ def _parse_value(raw: str) -> Number | str:
     return raw
 
 
+def is_glob(pattern: str) -> bool:
+    """Whether *pattern* has a wildcard (``*``, ``?`` or ``[``) or is a plain name."""
+    return _WILDCARD.search(pattern) is not None
+
+
 def match_names(pattern: str, names: Iterable[str]) -> list[str]:
     """Names matching a glob, as ``DataCollection.select`` matches them."""
-    if _WILDCARD.search(pattern) is None:
+    if not is_glob(pattern):
         return [pattern] if pattern in set(names) else []
     regex = re.compile(fnmatch.translate(pattern))
     return [name for name in names if regex.match(name)]
