@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from extra_catalog.cli.locality import run_locality, run_readable
+from extra_catalog.fileaccess.locality import pseudo_path
 from extra_catalog.locality import readable
 from extra_catalog.locality.readable import check_readable
 
@@ -196,3 +197,11 @@ def test_stopping_early_ends_the_running_checks(run_dir):
 
     checks.close()  # the DA01 check, blocked for 600 s, must not be left running
     assert [p for p in multiprocessing.active_children() if p.is_alive()] == []
+
+
+def test_readable_locality_check_that_raises_is_an_error(run_dir, capsys):
+    path = data_files(run_dir)[0]
+    os.mkdir(pseudo_path(path))  # the pseudo-file cannot be read
+    status, lines = _readable(capsys, str(path))
+    assert status == 1 and lines[0] == "E"
+    assert lines[2].endswith("locality check raises IsADirectoryError")

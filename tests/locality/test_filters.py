@@ -112,3 +112,15 @@ def test_a_partial_of_lc_match_works_as_a_filter(mixed, run_dir, capsys):
     only_tape = functools.partial(lc.lc_match, accept=lc.ONTAPE)
     with RunDirectory(run_dir, file_filter=only_tape, catalog=None) as run:
         assert sorted(f.filename for f in run.files) == [mixed[1], mixed[3]]
+
+
+def test_a_pseudo_file_that_cannot_be_read_is_an_unknown_locality(run_dir, capsys):
+    import os
+
+    from extra_catalog.fileaccess.locality import pseudo_path
+
+    files = [str(p) for p in data_files(run_dir)]
+    os.mkdir(pseudo_path(files[0]))
+    assert lc.get_locality(files[0]) == (files[0], lc.ERROR)
+    assert lc.lc_ondisk(files) == files[1:]
+    assert "(Unknown locality: its dCache pseudo-file could not be read)" in capsys.readouterr().err
