@@ -31,6 +31,8 @@ _LAZY: dict[str, str] = {
     "AliasError": "extra_catalog.exceptions",
     "AliasIndexer": "extra_catalog.reader.aliases",
     "MultiRunError": "extra_catalog.exceptions",
+    "stack_data": "extra_catalog.stacking",
+    "stack_detector_data": "extra_catalog.stacking",
 }
 
 __all__ = ["__version__", *_LAZY]
