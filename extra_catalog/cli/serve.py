@@ -112,7 +112,10 @@ def serve_run(proposal: str, run: str, port: str, include: tuple[str, ...],
         for source in sorted(data.all_sources):
             click.echo(f"  {source}")
         sys.exit("Please select at least one source with --include")
-    selection = select_for_streaming(data, _parse_include(include), allow_partial)
+    try:
+        selection = select_for_streaming(data, _parse_include(include), allow_partial)
+    except (ValueError, KeyError) as exc:  # a pattern matching nothing
+        raise click.ClickException(str(exc).strip("'\"")) from exc
     try:
         with _sigterm_stops():
             _serving_errors(lambda: serve_data(
