@@ -186,15 +186,28 @@ class MultimodKeyData:
                     extra_dim=self._extra_dim)
         return out
 
-    def _wrap_xarray(self, arr: Any) -> Any:
+    def _dims_after_roi(self, roi: Any) -> list[str]:
+        """:attr:`dimensions` without the entry axes an integer in *roi* removes."""
+        dims = self.dimensions
+        roi = roi if isinstance(roi, tuple) else (roi,)
+        if Ellipsis in roi:
+            roi = roi[:roi.index(Ellipsis)]
+        dropped = {i for i, r in enumerate(roi) if isinstance(r, (int, np.integer))}
+        return dims[:2] + [d for i, d in enumerate(dims[2:]) if i not in dropped]
+
+    def _wrap_xarray(self, arr: Any, roi: Any = ()) -> Any:
         import xarray
 
         coords = {"module": self.modules, "trainId": self.train_id_coordinates()}
-        return xarray.DataArray(arr, dims=self.dimensions, coords=coords)
+        return xarray.DataArray(arr, dims=self._dims_after_roi(roi), coords=coords)
 
     def xarray(self, *, fill_value: Any = None, roi: Any = (), astype: Any = None) -> Any:
-        """Load the data as a labelled xarray.DataArray (parameters as :meth:`ndarray`)."""
-        return self._wrap_xarray(self.ndarray(fill_value=fill_value, roi=roi, astype=astype))
+        """Load the data as a labelled xarray.DataArray (parameters as :meth:`ndarray`).
+
+        An integer in *roi* removes that entry dimension.
+        """
+        arr = self.ndarray(fill_value=fill_value, roi=roi, astype=astype)
+        return self._wrap_xarray(arr, roi)
 
     def _dask_bounds(self, frames_per_part: float) -> np.ndarray:
         """Slot boundaries of dask chunks: groups of whole trains."""

@@ -150,12 +150,12 @@ class XtdfImageMultimodKeyData(MultimodKeyData):
         sel = self._selected_slots()
         return index if sel is None else index[sel]
 
-    def _wrap_xarray(self, arr: Any, subtrain_index: str = "pulseId") -> Any:
+    def _wrap_xarray(self, arr: Any, subtrain_index: str = "pulseId", roi: Any = ()) -> Any:
         import xarray
 
         coords = _multiindex_coords(self._frame_index(subtrain_index), "train_pulse",
                                     self.modules)
-        return xarray.DataArray(arr, dims=self.dimensions, coords=coords)
+        return xarray.DataArray(arr, dims=self._dims_after_roi(roi), coords=coords)
 
     def xarray(self, *, pulses: Any = None, fill_value: Any = None, roi: Any = (),
                astype: Any = None, subtrain_index: str = "pulseId", unstack_pulses: bool = False,
@@ -174,10 +174,11 @@ class XtdfImageMultimodKeyData(MultimodKeyData):
                 unstack_pulses=unstack_pulses)
         _check_subtrain_index(subtrain_index)
         arr = self.ndarray(fill_value=fill_value, roi=roi, astype=astype)
-        labelled = self._wrap_xarray(arr, subtrain_index)
+        labelled = self._wrap_xarray(arr, subtrain_index, roi)
         if not unstack_pulses:
             return labelled
-        order = ["module"] + list(labelled.indexes["train_pulse"].names) + self.dimensions[2:]
+        order = (["module"] + list(labelled.indexes["train_pulse"].names)
+                 + self._dims_after_roi(roi)[2:])
         return labelled.unstack("train_pulse").transpose(*order)
 
     def dask_array(self, *, labelled: bool = False, subtrain_index: str = "pulseId",
