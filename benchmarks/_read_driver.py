@@ -105,7 +105,10 @@ def main() -> None:
     if library == "h5py":
         result = bare_h5py(spec)
     else:
-        result = run_operation(importlib.import_module(library), op, spec)
+        seconds, lib = timed(lambda: importlib.import_module(library))
+        result = run_operation(lib, op, spec)
+        if "skipped" not in result:
+            result["import"] = seconds
     print(json.dumps(result))
 
 

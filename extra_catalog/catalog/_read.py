@@ -6,8 +6,10 @@ whatever the number of files, then assembles records in Python.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +33,7 @@ from .models import (
 )
 from .records import RunInfo, RunProblem, RunRecord, UnreadableFile
 
-__all__ = ["run_info", "load_run_record"]
+__all__ = ["run_info", "load_run_record", "load_source_records"]
 
 
 def run_info(run: Run, proposal: Proposal) -> RunInfo:
@@ -52,11 +54,22 @@ def _problem(row: Any) -> ProblemRecord:
                          dataset=row.dataset, train_id=row.train_id, details=details)
 
 
-def load_run_record(session: Session, run: Run, proposal: Proposal) -> RunRecord:
-    """Load everything stored about *run* into a :class:`RunRecord`."""
-    files = session.execute(select(File).where(File.run_id == run.id)
-                            .order_by(File.name)).scalars().all()
-    sources = _load_sources(session, run.id)
+def load_run_record(session: Session, run: Run, proposal: Proposal, *,
+                    details: bool = True) -> RunRecord:
+    """Load everything stored about *run* into a :class:`RunRecord`.
+
+    Without *details*, each :class:`SourceRecord` has its name and section
+    only (no keys, INDEX or RUN values): what opening a run needs, in a
+    fraction of the time; :func:`load_source_records` gives the rest.
+    """
+    # Plain rows through the Core connection, not ORM objects: opening a
+    # 500-file run is dominated by this function.
+    files = session.connection().execute(
+        select(File.id, File.name, File.size, File.mtime, File.inode, File.state,
+               File.format_version, File.train_ids, File.validity, File.timestamps,
+               File.metadata_json.label("metadata_json"))
+        .where(File.run_id == run.id).order_by(File.name)).all()
+    sources = _load_sources(session, run.id) if details else _load_source_names(session, run.id)
     legacy = _load_legacy(session, run.id)
     problems = session.execute(select(Problem.__table__).where(Problem.run_id == run.id)
                                .order_by(Problem.id)).all()
@@ -74,8 +87,11 @@ def load_run_record(session: Session, run: Run, proposal: Proposal) -> RunRecord
             file_problems[row.file_id].append((row.position, _problem(row)))
 
     records, unreadable, changed = [], [], []
+    # Sequence files of one aggregator often share their METADATA.
+    _metadata = functools.lru_cache(maxsize=None)(enc.pairs_from_json)
+    run_path = run.path
     for f in files:
-        path = os.path.join(run.path, f.name)
+        path = os.path.join(run_path, f.name)
         if f.state == "unreadable":
             problem = unreadable_problem.get(f.id) or ProblemRecord(
                 "unreadable", "file could not be read")
@@ -87,48 +103,82 @@ def load_run_record(session: Session, run: Run, proposal: Proposal) -> RunRecord
             path=path, size=f.size, mtime=f.mtime, inode=f.inode,
             format_version=f.format_version or "", train_ids=f.train_ids or b"",
             validity=f.validity or b"", timestamps=f.timestamps,
-            metadata=enc.pairs_from_json(f.metadata_json or "[]"),
+            metadata=_metadata(f.metadata_json or "[]"),
             sources=tuple(sources.get(f.id, ())), legacy_sources=tuple(legacy.get(f.id, ())),
-            problems=tuple(p for _, p in sorted(file_problems.get(f.id, []),
-                                                key=lambda item: item[0])),
+            problems=tuple(p for _, p in sorted(file_problems[f.id], key=lambda item: item[0]))
+            if f.id in file_problems else (),
         ))
     return RunRecord(info=run_info(run, proposal), files=tuple(records),
                      unreadable=tuple(unreadable), changed=tuple(changed),
                      problems=tuple(run_problems), indexed_at=run.indexed_at)
 
 
-def _load_sources(session: Session, run_id: int) -> dict[int, list[SourceRecord]]:
+def _load_source_names(session: Session, run_id: int) -> dict[int, list[SourceRecord]]:
+    """Name-and-section SourceRecords of every file of the run, by file id, in file order."""
+    rows = session.connection().execute(
+        select(FileSource.file_id, FileSource.section, Source.name)
+        .join(Source, Source.id == FileSource.source_id)
+        .join(File, File.id == FileSource.file_id)
+        .where(File.run_id == run_id).order_by(FileSource.file_id, FileSource.position))
+    by_file: dict[int, list[SourceRecord]] = defaultdict(list)
+    shared: dict[tuple[str, str], SourceRecord] = {}  # the same in every sequence file
+    for file_id, section, name in rows.all():
+        rec = shared.get((name, section))
+        if rec is None:
+            rec = shared[(name, section)] = SourceRecord(name=name, section=section)
+        by_file[file_id].append(rec)
+    return by_file
+
+
+def load_source_records(session: Session, run_id: int, names: Collection[str] | None = None
+                        ) -> dict[int, list[SourceRecord]]:
+    """Complete SourceRecords of the run's files (only the sources in *names*), by file id."""
+    return _load_sources(session, run_id, names)
+
+
+def _load_sources(session: Session, run_id: int, names: Collection[str] | None = None
+                  ) -> dict[int, list[SourceRecord]]:
     """SourceRecords of every file of the run, by file id, in file order."""
-    in_run = (select(FileSource.id).join(File, File.id == FileSource.file_id)
-              .where(File.run_id == run_id))
-    keyset_ids = (select(FileSource.keyset_id).join(File, File.id == FileSource.file_id)
+    def in_run(*columns: Any) -> Any:
+        chosen = (select(*columns).join(File, File.id == FileSource.file_id)
                   .where(File.run_id == run_id))
-    value_set_ids = (select(FileSource.runvalue_set_id)
-                     .join(File, File.id == FileSource.file_id).where(File.run_id == run_id))
+        if names is not None:
+            chosen = chosen.join(Source, Source.id == FileSource.source_id).where(
+                Source.name.in_(sorted(names)))
+        return chosen
+
+    file_source_ids = in_run(FileSource.id)
+    keyset_ids = in_run(FileSource.keyset_id)
+    value_set_ids = in_run(FileSource.runvalue_set_id)
 
     keysets: dict[int, list[Any]] = defaultdict(list)
     for row in session.execute(select(KeysetKey.__table__)
                                .where(KeysetKey.keyset_id.in_(keyset_ids))
                                .order_by(KeysetKey.keyset_id, KeysetKey.position)):
         keysets[row.keyset_id].append(row)
-    value_sets: dict[int, list[RunValueRecord]] = defaultdict(list)
+    value_lists: dict[int, list[RunValueRecord]] = defaultdict(list)
     for row in session.execute(select(RunValue.__table__)
                                .where(RunValue.set_id.in_(value_set_ids))
                                .order_by(RunValue.set_id, RunValue.position)):
-        value_sets[row.set_id].append(enc.run_value_from_columns(row))
+        value_lists[row.set_id].append(enc.run_value_from_columns(row))
+    # One tuple per set, shared by the sequence files that use it.
+    value_sets = {set_id: tuple(values) for set_id, values in value_lists.items()}
     groups: dict[int, list[IndexGroupRecord]] = defaultdict(list)
     for row in session.execute(select(IndexGroup.__table__)
-                               .where(IndexGroup.file_source_id.in_(in_run))
+                               .where(IndexGroup.file_source_id.in_(file_source_ids))
                                .order_by(IndexGroup.file_source_id, IndexGroup.position)):
         groups[row.file_source_id].append(IndexGroupRecord(row.name, row.first, row.count))
 
     by_file: dict[int, list[SourceRecord]] = defaultdict(list)
-    rows = session.execute(
+    statement = (
         select(FileSource.id, FileSource.file_id, FileSource.section, FileSource.keyset_id,
                FileSource.runvalue_set_id, FileSource.key_lengths, Source.name)
         .join(Source, Source.id == FileSource.source_id)
         .join(File, File.id == FileSource.file_id)
         .where(File.run_id == run_id).order_by(FileSource.file_id, FileSource.position))
+    if names is not None:
+        statement = statement.where(Source.name.in_(sorted(names)))
+    rows = session.execute(statement)
     # The sequence files of one aggregator repeat a source's key set and, but
     # for the last file, its lengths: decode each combination once and share
     # the (frozen) records, instead of decoding ~40,000 keys for a 500-file run.
@@ -139,7 +189,7 @@ def _load_sources(session: Session, run_id: int) -> dict[int, list[SourceRecord]
             lengths = enc.decode_lengths(row.key_lengths)
             keys = decoded[(row.keyset_id, row.key_lengths)] = tuple(
                 enc.key_from_columns(k, n) for k, n in zip(keysets[row.keyset_id], lengths))
-        values = tuple(value_sets[row.runvalue_set_id]) if row.runvalue_set_id else ()
+        values = value_sets.get(row.runvalue_set_id, ()) if row.runvalue_set_id else ()
         by_file[row.file_id].append(SourceRecord(
             name=row.name, section=row.section, index_groups=tuple(groups.get(row.id, ())),
             keys=keys, run_values=values))

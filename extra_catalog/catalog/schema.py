@@ -94,10 +94,19 @@ def _script_directory() -> ScriptDirectory:
 
 def head_revision() -> str:
     """Return the newest schema revision this extra_catalog knows."""
-    head = _script_directory().get_current_head()
+    # Finding it compiles every migration script (~20 ms); the scripts are
+    # part of the installed package, so once per process is enough.
+    head = _HEAD.get(find_migrations())
     if head is None:
-        raise CatalogError(f"no migrations found in {find_migrations()}: reinstall extra_catalog")
+        head = _script_directory().get_current_head()
+        if head is None:
+            raise CatalogError(
+                f"no migrations found in {find_migrations()}: reinstall extra_catalog")
+        _HEAD[find_migrations()] = head
     return head
+
+
+_HEAD: dict[Path, str] = {}
 
 
 def catalog_revision(connection: Connection) -> str | None:

@@ -16,6 +16,7 @@ import warnings
 import weakref
 from dataclasses import dataclass, replace
 from functools import cached_property
+from collections.abc import Callable
 from typing import Any
 
 import h5py
@@ -32,7 +33,11 @@ from .h5info import to_scalar
 from .paths import PathInfo, parse_path
 from .proxy import DatasetProxy
 
-__all__ = ["FileAccess", "KeyInfo", "read_record"]
+__all__ = ["FileAccess", "KeyInfo", "SourceDetails", "read_record"]
+
+#: Gives the complete record of a source of a file built from an outline
+#: record (see :meth:`FileAccess.from_record`), or None if it cannot.
+SourceDetails = Callable[["FileAccess", str], "SourceRecord | None"]
 
 _registry: weakref.WeakValueDictionary[str, FileAccess] = weakref.WeakValueDictionary()
 _registry_lock = threading.RLock()
@@ -159,12 +164,18 @@ class FileAccess:
         return (self._head.size, self._head.mtime) == (size, mtime)
 
     @classmethod
-    def from_record(cls, record: FileRecord) -> FileAccess:
+    def from_record(cls, record: FileRecord, details: SourceDetails | None = None) -> FileAccess:
         """The FileAccess described by *record*, without opening the file.
 
         An instance already registered for the path is reused when its size
         and mtime match the record (taking the record's sources it has not
         read yet), else replaced by a new one.
+
+        With *details*, *record* is an outline: its sources have their names
+        and sections only. The complete record of a source is asked from
+        ``details(file_access, source)`` when first needed, and read from
+        the file when that gives None (if the file is still the one
+        *record* describes).
         """
         path = os.path.abspath(record.path)
         with _registry_lock:
@@ -172,12 +183,16 @@ class FileAccess:
             if existing is not None and (existing._head.size, existing._head.mtime) == (
                 record.size, record.mtime
             ):
-                existing._adopt(record)
+                if details is None:
+                    existing._adopt(record)
                 return existing
             sections = {s.name: s.section for s in record.sources}
             inst = cls._build(record, sections, os.path.basename(path) == "overview.h5")
-            inst._record = record
-            inst._src_records = {s.name: s for s in record.sources}
+            if details is None:
+                inst._record = record
+                inst._src_records = {s.name: s for s in record.sources}
+            else:
+                inst._details = details
             _registry[path] = inst
             return inst
 
@@ -188,6 +203,7 @@ class FileAccess:
         self._record: FileRecord | None = None
         self._basics: FileBasics | None = None
         self._src_records: dict[str, SourceRecord] = {}
+        self._details: SourceDetails | None = None
         self._src_problems: dict[str, tuple[ProblemRecord, ...]] = {}
         self._lock = threading.Lock()
         self.filename = os.path.abspath(head.path)
@@ -363,9 +379,24 @@ class FileAccess:
         with self._lock:
             rec = self._src_records.get(name)
             if rec is None:
-                rec, problems = _read_source(self.filename, self.file, self._basics, name)
-                self._src_problems[name] = problems
-                self._src_records[name] = rec
+                rec = self._src_records[name] = self._complete_source(name)
+        return rec
+
+    def _complete_source(self, name: str) -> SourceRecord:
+        """The complete record of a source not known yet: from *details*, else the file."""
+        if self._details is not None:
+            rec = self._details(self, name)
+            if rec is not None:
+                return rec
+        if self._basics is None:  # built from an outline: the file must still match it
+            st = handles.stat_file(self.filename)
+            if not self.matches_stat(st.st_size, st.st_mtime):
+                raise CorruptFileError(
+                    self.filename, f"details of source {name!r} are not in the catalogue and "
+                    "the file changed since its metadata was read: open the run again")
+            self._basics = _read_basics(self.filename)[0]
+        rec, problems = _read_source(self.filename, self.file, self._basics, name)
+        self._src_problems[name] = problems
         return rec
 
     def source_section(self, source: str) -> str:

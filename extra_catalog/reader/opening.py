@@ -51,16 +51,14 @@ def _proposal_number(proposal: Any) -> int | None:
 
 def _catalogued_proposal_dir(number: int, root: Path) -> Path | None:
     """The proposal directory the catalogue knows for *number* below *root*, if any."""
-    from ..catalog import list_runs, open_catalog
-    from ..catalog.engine import resolve_url, sqlite_file
+    from ..catalog import list_runs
+    from .details import shared_catalog
 
     try:
-        url = resolve_url(None)
-        path = sqlite_file(url)
-        if path is not None and not path.exists():
+        catalog = shared_catalog(None)
+        if catalog is None:
             return None
-        with open_catalog(url) as catalog:
-            runs = list_runs(catalog, proposal=number)
+        runs = list_runs(catalog, proposal=number)
     except Exception:  # noqa: BLE001 - the catalogue only saves a glob
         return None
     for run in runs:

@@ -33,6 +33,7 @@ from ..fileaccess.file_access import read_record
 from ..index.scan import FileStat, list_run_files
 from ..records import FileRecord
 from .filefilter import apply_file_filter
+from .details import CatalogDetails, shared_catalog
 
 __all__ = ["RunFiles", "open_run_files", "DEFAULT_CATALOG"]
 
@@ -119,7 +120,7 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
         for f in chosen:
             rec = view.records.get(f.name)
             if rec is not None and (rec.size, rec.mtime, rec.inode) == f.key():
-                out.files.append(FileAccess.from_record(rec))
+                out.files.append(FileAccess.from_record(rec, view.details))
                 out.from_catalog.append(f.name)
                 continue
             try:
@@ -153,43 +154,47 @@ def _from_disk(path: Path, keep_record: bool) -> tuple[FileAccess, FileRecord | 
 
 
 class _CatalogView:
-    """What the catalogue knows about one run; never raises on catalogue trouble."""
+    """What the catalogue knows about one run; never raises on catalogue trouble.
+
+    It loads the run's outline (files, trains, source names); the details
+    of each source are fetched when first used, through :attr:`details`.
+    """
 
     def __init__(self, catalog: object, run_dir: Path):
         self.run_dir = run_dir
         self.catalog = None
-        self.own = False
         self.records: dict[str, FileRecord] = {}
         self.run = None
         self.writable = False
+        self.details: CatalogDetails | None = None
         try:
             self._load(catalog)
         except Exception as exc:  # noqa: BLE001 - the catalogue is an optimisation only
             warnings.warn(f"catalogue not used, reading the files of {run_dir} directly: {exc}",
                           stacklevel=4)
             self.close()
-            self.records, self.run, self.writable = {}, None, False
+            self.records, self.run, self.writable, self.details = {}, None, False, None
 
     def _load(self, catalog: object) -> None:
-        from ..catalog import Catalog, load_run, open_catalog
-        from ..catalog.engine import resolve_url, sqlite_file
+        from ..catalog import Catalog
+        from ..catalog.partial import load_run_outline
 
         if catalog is None:
             return
         if isinstance(catalog, Catalog):
             self.catalog = catalog
         else:
-            url = resolve_url(None if catalog == DEFAULT_CATALOG else catalog)
-            path = sqlite_file(url)
-            if path is not None and not path.exists():
+            self.catalog = shared_catalog(None if catalog == DEFAULT_CATALOG else catalog)
+            if self.catalog is None:
                 return  # no catalogue yet: nothing to use, nothing to say
-            self.catalog, self.own = open_catalog(url), True
         try:
-            self.run = load_run(self.catalog, str(self.run_dir))
+            self.run = load_run_outline(self.catalog, str(self.run_dir))
         except ExtraCatalogError:
             self.run = None  # not catalogued (yet)
         if self.run is not None:
             self.records = {os.path.basename(r.path): r for r in self.run.files}
+            self.details = CatalogDetails(self.catalog, self.run_dir, {
+                name: (r.size, r.mtime, r.inode) for name, r in self.records.items()})
         self.writable = _is_writable(self.catalog)
 
     def removed(self, listing: list[FileStat]) -> list[str]:
@@ -210,6 +215,7 @@ class _CatalogView:
         from ..index.layout import parse_run_dir
         from ..index.crawler import run_info
 
+        # The outline records suffice: the run's facts come from trains and METADATA.
         records = {**self.records, **fresh}
         for name in self.removed(listing):
             records.pop(name, None)
@@ -226,8 +232,8 @@ class _CatalogView:
         return True
 
     def close(self) -> None:
-        if self.own and self.catalog is not None:
-            self.catalog.close()
+        # Shared and user-given catalogues stay open: the runs opened from
+        # them fetch source details later.
         self.catalog = None
 
     def __enter__(self) -> _CatalogView:

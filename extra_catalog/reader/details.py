@@ -1,0 +1,128 @@
+"""Source details of catalogued runs, fetched from the catalogue when first used.
+
+Opening a run takes an outline from the catalogue: files, train IDs and
+source names. The keys, INDEX arrays and RUN values of a source come later,
+through :class:`CatalogDetails`, in one round trip for that source in every
+file of the run; reading one key of a 500-file run never loads the ~10,000
+RUN values and ~4,000 INDEX arrays of all the others.
+
+Catalogues are opened once per process and URL (:func:`shared_catalog`):
+the schema revision is checked on the first use only, and the runs opened
+from one catalogue share its connection pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from ..fileaccess import FileAccess
+from ..records import SourceRecord
+
+__all__ = ["CatalogDetails", "shared_catalog"]
+
+log = logging.getLogger(__name__)
+
+_MAX_OPEN = 8  # catalogues kept open per process (most use one)
+_open_catalogs: OrderedDict[str, tuple[tuple[int, int] | None, Any]] = OrderedDict()
+_open_lock = threading.Lock()
+
+
+def shared_catalog(url: str | os.PathLike[str] | None) -> Any | None:
+    """The open :class:`~extra_catalog.catalog.Catalog` for *url*, opened on first use.
+
+    None when *url* is an SQLite file that does not exist. An SQLite file
+    replaced since it was opened (another inode) is opened again. Errors
+    from opening (bad URL, not a catalogue, old revision) propagate.
+    """
+    from ..catalog import open_catalog
+    from ..catalog.engine import resolve_url, sqlite_file
+
+    resolved = resolve_url(url)
+    path = sqlite_file(resolved)
+    identity = None
+    if path is not None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        identity = (st.st_dev, st.st_ino)
+    with _open_lock:
+        found = _open_catalogs.get(resolved)
+        if found is not None and found[0] == identity:
+            _open_catalogs.move_to_end(resolved)
+            return found[1]
+        catalog = open_catalog(resolved)
+        _open_catalogs[resolved] = (identity, catalog)
+        # Dropped catalogues are not closed: runs may still use them, and
+        # their engines close their connections when collected.
+        while len(_open_catalogs) > _MAX_OPEN:
+            _open_catalogs.popitem(last=False)
+        return catalog
+
+
+class CatalogDetails:
+    """Complete source records of one catalogued run, loaded per source on first use.
+
+    Given to :meth:`FileAccess.from_record` with the run's outline records.
+    A record is used only if the catalogue still describes the same file
+    (size, mtime, inode); otherwise, or if the catalogue cannot be reached,
+    the FileAccess reads the source from the file itself.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        An open catalogue.
+    run_dir : path
+        The run directory, as catalogued.
+    stats : dict of str to (size, mtime, inode)
+        The files as they were when the run was opened.
+    """
+
+    #: After this many single sources, the rest of the run is loaded in one go
+    #: (something is walking every source: one big query beats hundreds).
+    BULK_AFTER = 16
+
+    def __init__(self, catalog: Any, run_dir: str | os.PathLike[str],
+                 stats: dict[str, tuple[int, float, int]]) -> None:
+        self.catalog = catalog
+        self.run_dir = str(Path(run_dir))
+        self.stats = dict(stats)
+        self._by_source: dict[str, dict[str, SourceRecord]] = {}
+        self._everything = False
+        self._lock = threading.Lock()
+        self.queries = 0  # round trips made, for tests and curious users
+
+    def __call__(self, fa: FileAccess, source: str) -> SourceRecord | None:
+        name = os.path.basename(fa.filename)
+        with self._lock:
+            found = self._by_source.get(source)
+            if found is None and not self._everything:
+                found = self._fetch(source)
+        return None if found is None else found.get(name)
+
+    def _fetch(self, source: str) -> dict[str, SourceRecord]:
+        from ..catalog.partial import load_source_details
+
+        bulk = len(self._by_source) >= self.BULK_AFTER
+        self.queries += 1
+        try:
+            loaded = load_source_details(self.catalog, self.run_dir, None if bulk else [source])
+        except Exception as exc:  # noqa: BLE001 - the files are still there to read
+            log.info("catalogue details of %s in %s not loaded (%s): reading the files",
+                     source, self.run_dir, exc)
+            loaded = {}
+        got: dict[str, dict[str, SourceRecord]] = {source: {}}
+        for fname, found in loaded.items():
+            if found.stat != self.stats.get(fname):
+                continue  # crawled again since the run was opened: not our file
+            for sname, rec in found.sources.items():
+                got.setdefault(sname, {})[fname] = rec
+        if bulk:
+            self._everything = True
+        self._by_source.update(got)
+        return got[source]
