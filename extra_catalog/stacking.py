@@ -207,7 +207,10 @@ class StackView:
         if modno == slice(None):
             picked = {m: a[rest] for m, a in self._data.items()}
             shape = next(iter(picked.values())).shape
-            return StackView(picked, self._nmodules, shape, self.dtype, self._fillvalue)
+            # The module axis moves left by one for each axis before it an int removes.
+            axis = sum(not isinstance(i, (int, np.integer)) for i in index[:ax])
+            return StackView(picked, self._nmodules, shape, self.dtype, self._fillvalue,
+                             stack_axis=axis)
         raise ValueError("VirtualStack can only slice a single module or all modules")
 
     def _module(self, modno: int) -> np.ndarray:
