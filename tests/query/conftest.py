@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -41,6 +42,30 @@ def tree_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@contextmanager
+def crawled_catalogue(request: pytest.FixtureRequest, sqlite_dir: Path,
+                      tree: Path) -> Iterator[str]:
+    """URL of a new catalogue holding *tree*, on the backend of ``request.param``.
+
+    SQLite in *sqlite_dir*; on PostgreSQL a throwaway schema, dropped after.
+    """
+    from extra_catalog.catalog import init_catalog, open_catalog
+
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{sqlite_dir / 'catalog.sqlite'}"
+    else:
+        url, schema = _pg_schema(request.getfixturevalue("pg_database"))
+    init_catalog(url)
+    with open_catalog(url) as store:
+        crawl(store, [tree], CrawlOptions(settle=0, processes=1))
+    try:
+        yield url
+    finally:
+        if schema is not None:
+            _drop_schema(request.getfixturevalue("pg_database"), schema)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def filled_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                tree_root: Path) -> Iterator[str]:
@@ -49,19 +74,8 @@ def filled_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     Made once per session: the query API cannot write (tests check that
     refused writes leave it unchanged), so the tests can share it.
     """
-    from extra_catalog.catalog import init_catalog, open_catalog
-
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('filled') / 'catalog.sqlite'}"
-        schema = None
-    else:
-        url, schema = _pg_schema(request.getfixturevalue("pg_database"))
-    init_catalog(url)
-    with open_catalog(url) as store:
-        crawl(store, [tree_root], CrawlOptions(settle=0, processes=1))
-    yield url
-    if schema is not None:
-        _drop_schema(request.getfixturevalue("pg_database"), schema)
+    with crawled_catalogue(request, tmp_path_factory.mktemp("filled"), tree_root) as url:
+        yield url
 
 
 def _pg_schema(database_url: str) -> tuple[str, str]:

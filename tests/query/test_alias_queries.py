@@ -16,7 +16,7 @@ from extra_catalog.index.crawler import CrawlOptions, crawl
 from extra_catalog.testing import write_tree
 from extra_catalog.testing.tree import ProposalSpec, RunSpec
 
-from .conftest import BACKENDS, _drop_schema, _pg_schema
+from .conftest import BACKENDS, crawled_catalogue
 
 SPEC = (
     ProposalSpec(900021, "SPB", "202601", (RunSpec(1, n_trains=5), RunSpec(2, n_trains=5))),
@@ -49,19 +49,8 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(params=BACKENDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path, tree: Path) -> Iterator[str]:
-    from extra_catalog.catalog import init_catalog, open_catalog
-
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
-    else:
-        url, schema = _pg_schema(request.getfixturevalue("pg_database"))
-    init_catalog(url)
-    with open_catalog(url) as store:
-        crawl(store, [tree], CrawlOptions(settle=0, processes=1))
-    yield url
-    if schema is not None:
-        _drop_schema(request.getfixturevalue("pg_database"), schema)
+    with crawled_catalogue(request, tmp_path, tree) as url:
+        yield url
 
 
 def _runs(url: str, **filters: Any) -> set[tuple[int, int]]:

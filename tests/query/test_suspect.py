@@ -19,7 +19,7 @@ from extra_catalog.query import QueryError
 from extra_catalog.testing import write_tree
 from extra_catalog.testing.tree import ProposalSpec, RunSpec
 
-from .conftest import BACKENDS, _drop_schema, _pg_schema
+from .conftest import BACKENDS, crawled_catalogue
 
 PROPOSAL = 900010
 
@@ -57,19 +57,8 @@ def suspect_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def suspect_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                 suspect_tree: Path) -> Iterator[str]:
     """A catalogue of the suspect-train tree, crawled once per backend."""
-    from extra_catalog.catalog import init_catalog, open_catalog
-
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('suspect_db') / 'catalog.sqlite'}"
-    else:
-        url, schema = _pg_schema(request.getfixturevalue("pg_database"))
-    init_catalog(url)
-    with open_catalog(url) as store:
-        crawl(store, [suspect_tree], CrawlOptions(settle=0, processes=1))
-    yield url
-    if schema is not None:
-        _drop_schema(request.getfixturevalue("pg_database"), schema)
+    with crawled_catalogue(request, tmp_path_factory.mktemp("suspect_db"), suspect_tree) as url:
+        yield url
 
 
 @pytest.fixture
