@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import multiprocessing.connection as mpc
+import os
 import signal
 import time
 import traceback
@@ -44,10 +45,21 @@ class TaskResult(Generic[T]):
     seconds: float = 0.0
 
 
+#: Seconds between a waiting worker's checks that its parent is still alive.
+_PARENT_CHECK = 1.0
+
+
 def _worker_main(conn: mpc.Connection, func: Callable[[Any], Any]) -> None:
-    """Run tasks received on *conn* until told to stop (``None``)."""
+    """Run tasks received on *conn* until told to stop (``None``) or the parent dies."""
+    parent = os.getppid()
     while True:
         try:
+            # A forked worker holds copies of the parent's ends of the pipes,
+            # so it never sees end-of-file when the parent is killed: without
+            # this check it would wait for ever.
+            while not conn.poll(_PARENT_CHECK):
+                if os.getppid() != parent:
+                    return
             msg = conn.recv()
         except (EOFError, OSError):
             return

@@ -60,3 +60,43 @@ def test_no_items_no_workers():
 def test_processes_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         DeadlinePool(square_or_fail, processes=0)
+
+
+_ORPHAN_PARENT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from _pool_funcs import square_or_fail
+from extra_catalog.index.pool import DeadlinePool
+
+pool = DeadlinePool(square_or_fail, processes=2, timeout=60)
+list(pool.map_unordered([1, 2]))
+print(" ".join(str(w.proc.pid) for w in pool._workers), flush=True)
+time.sleep(600)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1].startswith("Z")  # exited, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_idle_workers_exit_when_the_parent_is_killed():
+    import signal
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_PARENT, str(Path(__file__).parent)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 30  # safety net; they notice within about a second
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_gone(pid) for pid in workers)
