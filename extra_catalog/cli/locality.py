@@ -16,8 +16,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..locality.readable import ReadableResult
 
 #: Exit status of ``extra-data-locality`` when the path does not exist.
 EXIT_NO_PATH = 255
@@ -108,7 +112,7 @@ def _collect(inputs: Sequence[Path], recursive: bool) -> list[Path]:
     return paths
 
 
-def _summary(results: Sequence, show_all: bool) -> None:  # type: ignore[type-arg]
+def _summary(results: Sequence[ReadableResult], show_all: bool) -> None:
     times = [r.seconds for r in results if r.seconds is not None]
     if times:
         click.echo(f"average access time: {sum(times) / len(times):.3g}s, "
