@@ -181,14 +181,27 @@ def read_pieces(pieces: Sequence[Piece], out: np.ndarray, roi: tuple[Any, ...] =
 
 def assign_parts(pieces: Iterable[Piece], bounds: np.ndarray) -> list[list[Piece]]:
     """Split pieces among parts of slots ``[bounds[i], bounds[i + 1])`` (train boundaries)."""
+    bounds = np.asarray(bounds, dtype=np.int64)
     parts: list[list[Piece]] = [[] for _ in range(len(bounds) - 1)]
     for piece in pieces:
         first = int(np.searchsorted(bounds, piece.slot, side="right")) - 1
-        last = int(np.searchsorted(bounds, piece.slot + piece.n, side="left"))
-        for i in range(max(first, 0), min(last, len(parts))):
-            sub = restrict(piece, int(bounds[i]), int(bounds[i + 1]))
-            if sub is not None:
-                parts[i].append(sub)
+        end = piece.slot + piece.n
+        if end <= bounds[first + 1]:  # most pieces sit inside one part
+            parts[first].append(piece)
+            continue
+        counts = piece.chunk.counts.astype(np.int64)
+        starts = slot_starts(counts)
+        inner = bounds[(bounds > piece.slot) & (bounds < end)]
+        cuts = [0] + np.searchsorted(piece.slot + starts, inner).tolist() + [len(counts)]
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            if a == b:
+                continue
+            sub = DataChunk(piece.chunk.file, piece.chunk.dataset_path,
+                            piece.chunk.first + int(starts[a]), piece.chunk.train_ids[a:b],
+                            piece.chunk.counts[a:b])
+            slot = piece.slot + int(starts[a])
+            parts[int(np.searchsorted(bounds, slot, side="right")) - 1].append(
+                Piece(piece.row, slot, sub))
     return parts
 
 

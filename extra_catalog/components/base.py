@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..reader.collection import DataCollection
+    from ..reader.keydata import KeyData
     from .multimod import MultimodKeyData
 
 __all__ = ["MultimodDetectorBase", "module_counts", "DETECTOR_CLASSES", "register"]
@@ -36,9 +37,9 @@ def register(cls: type[MultimodDetectorBase]) -> type[MultimodDetectorBase]:
     return cls
 
 
-def module_counts(data: DataCollection, sources: Iterable[str], key: str) -> np.ndarray:
-    """Entries of *key* per (source, selected train) as a 2D uint64 array (from the INDEX)."""
-    return np.stack([data[src, key].data_counts(labelled=False) for src in sources])
+def module_counts(keydata: Iterable[KeyData]) -> np.ndarray:
+    """Entries per (module, selected train) as a 2D uint64 array (from the INDEX)."""
+    return np.stack([kd.data_counts(labelled=False) for kd in keydata])
 
 
 def _frame_counts(counts: np.ndarray, train_ids: np.ndarray) -> np.ndarray:
@@ -101,7 +102,8 @@ class MultimodDetectorBase(DetectorNaming):
         source_to_modno = identify_sources(type(self), data, detector_name, modules, raw)
         data = data.select({src: None for src in source_to_modno})
         tids = np.asarray(data.train_ids, dtype=np.uint64)
-        counts = module_counts(data, source_to_modno, self._main_data_key)
+        main = {m: data[s, self._main_data_key] for s, m in source_to_modno.items()}
+        counts = module_counts(main.values())
         frames = _frame_counts(counts, tids)
         keep = (counts > 0).sum(axis=0) >= min_modules
         if not keep.any():
@@ -111,12 +113,22 @@ class MultimodDetectorBase(DetectorNaming):
         self.modno_to_source = {m: s for s, m in source_to_modno.items()}
         self.data = data.select_trains(by_id[tids[keep]]) if not keep.all() else data
         self._set_frame_counts(tids[keep], frames[keep])
+        if keep.all():  # det[main key] reuses these, with the file chunks they found
+            self._keydata[self._main_data_key] = main
+
+    def _module_keydata(self, key: str) -> dict[int, KeyData]:
+        """``{module number: KeyData}`` of *key* for the selected trains."""
+        if key not in self._keydata:
+            self._keydata[key] = {m: self.data[s, key]
+                                  for m, s in sorted(self.modno_to_source.items())}
+        return dict(sorted(self._keydata[key].items()))
 
     def _set_frame_counts(self, tids: np.ndarray, frames: np.ndarray) -> None:
         import pandas as pd
 
         self.frame_counts: pd.Series = pd.Series(frames, index=pd.Index(tids), dtype=np.uint64)
         self.train_ids_perframe = np.repeat(tids, frames.astype(np.intp))
+        self._keydata: dict[str, dict[int, KeyData]] = {}  # per key, for this train selection
 
     # ---- what it is --------------------------------------------------------------------
 

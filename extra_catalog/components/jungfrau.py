@@ -62,6 +62,8 @@ class JUNGFRAU(MultimodDetectorBase):
         shift = first_modno - 1
         self.source_to_modno = {s: m - shift for s, m in self.source_to_modno.items()}
         self.modno_to_source = {m: s for s, m in self.source_to_modno.items()}
+        self._keydata = {key: {m - shift: kd for m, kd in per_module.items()}
+                         for key, per_module in self._keydata.items()}
         if n_modules is not None:
             self.n_modules = int(n_modules)
         else:

@@ -38,8 +38,7 @@ class MultimodKeyData:
     def __init__(self, det: MultimodDetectorBase, key: str) -> None:
         self.det = det
         self.key = key
-        self.modno_to_keydata: dict[int, KeyData] = {
-            m: det.data[s, key] for m, s in sorted(det.modno_to_source.items())}
+        self.modno_to_keydata: dict[int, KeyData] = det._module_keydata(key)
 
     def _init_kwargs(self) -> dict[str, Any]:
         return {"det": self.det, "key": self.key}
