@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -33,7 +33,7 @@ from .models import (
 )
 from .records import RunInfo, RunProblem, RunRecord, UnreadableFile
 
-__all__ = ["run_info", "load_run_record", "load_source_records"]
+__all__ = ["run_info", "load_run_record", "assemble_sources"]
 
 
 def run_info(run: Run, proposal: Proposal) -> RunInfo:
@@ -60,7 +60,7 @@ def load_run_record(session: Session, run: Run, proposal: Proposal, *,
 
     Without *details*, each :class:`SourceRecord` has its name and section
     only (no keys, INDEX or RUN values): what opening a run needs, in a
-    fraction of the time; :func:`load_source_records` gives the rest.
+    fraction of the time; :mod:`.partial` loads the rest per source.
     """
     # Plain rows through the Core connection, not ORM objects: opening a
     # 500-file run is dominated by this function.
@@ -130,60 +130,60 @@ def _load_source_names(session: Session, run_id: int) -> dict[int, list[SourceRe
     return by_file
 
 
-def load_source_records(session: Session, run_id: int, names: Collection[str] | None = None
-                        ) -> dict[int, list[SourceRecord]]:
-    """Complete SourceRecords of the run's files (only the sources in *names*), by file id."""
-    return _load_sources(session, run_id, names)
-
-
-def _load_sources(session: Session, run_id: int, names: Collection[str] | None = None
-                  ) -> dict[int, list[SourceRecord]]:
+def _load_sources(session: Session, run_id: int) -> dict[int, list[SourceRecord]]:
     """SourceRecords of every file of the run, by file id, in file order."""
     def in_run(*columns: Any) -> Any:
-        chosen = (select(*columns).join(File, File.id == FileSource.file_id)
-                  .where(File.run_id == run_id))
-        if names is not None:
-            chosen = chosen.join(Source, Source.id == FileSource.source_id).where(
-                Source.name.in_(sorted(names)))
-        return chosen
+        return (select(*columns).join(File, File.id == FileSource.file_id)
+                .where(File.run_id == run_id))
 
-    file_source_ids = in_run(FileSource.id)
-    keyset_ids = in_run(FileSource.keyset_id)
-    value_set_ids = in_run(FileSource.runvalue_set_id)
-
-    keysets: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(select(KeysetKey.__table__)
-                               .where(KeysetKey.keyset_id.in_(keyset_ids))
-                               .order_by(KeysetKey.keyset_id, KeysetKey.position)):
-        keysets[row.keyset_id].append(row)
-    value_lists: dict[int, list[RunValueRecord]] = defaultdict(list)
-    for row in session.execute(select(RunValue.__table__)
-                               .where(RunValue.set_id.in_(value_set_ids))
-                               .order_by(RunValue.set_id, RunValue.position)):
-        value_lists[row.set_id].append(enc.run_value_from_columns(row))
-    # One tuple per set, shared by the sequence files that use it.
-    value_sets = {set_id: tuple(values) for set_id, values in value_lists.items()}
-    groups: dict[int, list[IndexGroupRecord]] = defaultdict(list)
-    for row in session.execute(select(IndexGroup.__table__)
-                               .where(IndexGroup.file_source_id.in_(file_source_ids))
-                               .order_by(IndexGroup.file_source_id, IndexGroup.position)):
-        groups[row.file_source_id].append(IndexGroupRecord(row.name, row.first, row.count))
-
-    by_file: dict[int, list[SourceRecord]] = defaultdict(list)
+    # Core statements on the session's connection: no ORM layer in between.
+    execute = session.connection().execute
+    keyset_rows = execute(select(KeysetKey.__table__)
+                          .where(KeysetKey.keyset_id.in_(in_run(FileSource.keyset_id)))
+                          .order_by(KeysetKey.keyset_id, KeysetKey.position)).all()
+    value_rows = execute(select(RunValue.__table__)
+                         .where(RunValue.set_id.in_(in_run(FileSource.runvalue_set_id)))
+                         .order_by(RunValue.set_id, RunValue.position)).all()
+    group_rows = execute(select(IndexGroup.__table__)
+                         .where(IndexGroup.file_source_id.in_(in_run(FileSource.id)))
+                         .order_by(IndexGroup.file_source_id, IndexGroup.position)).all()
     statement = (
         select(FileSource.id, FileSource.file_id, FileSource.section, FileSource.keyset_id,
                FileSource.runvalue_set_id, FileSource.key_lengths, Source.name)
         .join(Source, Source.id == FileSource.source_id)
         .join(File, File.id == FileSource.file_id)
         .where(File.run_id == run_id).order_by(FileSource.file_id, FileSource.position))
-    if names is not None:
-        statement = statement.where(Source.name.in_(sorted(names)))
-    rows = session.execute(statement)
+    return assemble_sources(execute(statement).all(), keyset_rows, value_rows, group_rows)
+
+
+def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
+                     value_rows: Iterable[Any], group_rows: Iterable[Any]
+                     ) -> dict[int, list[SourceRecord]]:
+    """SourceRecords by file id from rows of the source, key, RUN value and INDEX tables.
+
+    *source_rows* (``file_sources`` joined with the source ``name``) must be
+    in file and position order, the others in their set/source and
+    position order, as stored.
+    """
+    keysets: dict[int, list[Any]] = defaultdict(list)
+    for row in keyset_rows:
+        keysets[row.keyset_id].append(row)
+    value_lists: dict[int, list[RunValueRecord]] = defaultdict(list)
+    for row in value_rows:
+        value_lists[row.set_id].append(enc.run_value_from_columns(row))
+    # One tuple per set, shared by the sequence files that use it.
+    value_sets = {set_id: tuple(values) for set_id, values in value_lists.items()}
+    groups: dict[int, list[IndexGroupRecord]] = defaultdict(list)
+    for row in group_rows:
+        groups[row.file_source_id].append(
+            IndexGroupRecord(row.name, bytes(row.first), bytes(row.count)))
+
+    by_file: dict[int, list[SourceRecord]] = defaultdict(list)
     # The sequence files of one aggregator repeat a source's key set and, but
     # for the last file, its lengths: decode each combination once and share
     # the (frozen) records, instead of decoding ~40,000 keys for a 500-file run.
     decoded: dict[tuple[int, str], tuple[KeyRecord, ...]] = {}
-    for row in rows:
+    for row in source_rows:
         keys = decoded.get((row.keyset_id, row.key_lengths))
         if keys is None:
             lengths = enc.decode_lengths(row.key_lengths)
