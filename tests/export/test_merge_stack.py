@@ -53,3 +53,20 @@ def test_find_detector_modules():
     assert found.combined_source == "SPB_DET_AGIPD1M-1/DET/APPEND"
     assert find_detector_modules({"HED_DET_AGIPD500K2G/CORR/0CH0:output"}).n_modules == 8
     assert find_detector_modules({"SA1_XTD2_XGM/DOOCS/MAIN"}) is None
+
+
+def test_resolve_endpoint():
+    from extra_catalog.export.server import resolve_endpoint
+
+    assert resolve_endpoint(4545) == "tcp://*:4545"
+    assert resolve_endpoint("0") == "tcp://*:0"
+    assert resolve_endpoint("tcp://127.0.0.1:4545") == "tcp://127.0.0.1:4545"
+    # Without an InfiniBand interface, every interface (as EXtra-data does).
+    assert resolve_endpoint(4545, use_infiniband=True) in (
+        "tcp://*:4545", f"tcp://{_ib0_address()}:4545")
+
+
+def _ib0_address() -> str | None:
+    from extra_catalog.export.server import _interface_ipv4
+
+    return _interface_ipv4("ib0")

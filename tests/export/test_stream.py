@@ -140,3 +140,18 @@ def test_serve_files_on_one_file(stream_run):
     assert [m[XGM + ":output"]["timestamp.tid"] for _, m in received] == \
         list(range(FIRST + 4, FIRST + 8))
     assert set(received[0][0]) == {XGM + ":output", "SPB_XTD9_XGM/DOOCS/MAIN:output"}
+
+
+def test_zmqstreamer_protocol_1_0_to_the_real_client(open_stream_run):
+    data = open_stream_run.select(XGM + ":output").select_trains(np.s_[:3])
+    expected = _expected(data)
+    with ZMQStreamer(LOCAL, sock="PUSH", protocol_version="1.0") as streamer:
+        client = client_for("tcp://127.0.0.1:" + streamer.endpoint.rsplit(":", 1)[1], "PULL")
+        for train in expected.values():
+            streamer.feed(train)
+        received = receive(client, 3)
+    for (got, meta), (tid, want) in zip(received, expected.items()):
+        source = XGM + ":output"
+        assert meta[source] == {"source": source, "timestamp.tid": tid}
+        assert_same_train({k: v for k, v in got[source].items() if k != "metadata"},
+                          want[source])
