@@ -1,4 +1,4 @@
-"""Streaming commands: ``karabo-bridge-serve-run``, ``karabo-bridge-serve-files``, ``xfel-index serve``.
+"""Streaming commands: ``karabo-bridge-serve-run`` / ``-serve-files`` and ``xfel-index serve``.
 
 Options and messages follow EXtra-data's commands. Ctrl-C and SIGTERM stop a
 server cleanly: the socket is closed, "Stopped." printed, exit status 0.

@@ -1,4 +1,4 @@
-"""End to end: our server, the real karabo_bridge client on 127.0.0.1, data as DataCollection reads it."""
+"""End to end: our server, the real karabo_bridge client (127.0.0.1), data as the reader gives."""
 
 from __future__ import annotations
 
