@@ -154,10 +154,10 @@ def _check_group(ctx: FileContext, src: SourceRecord, group: str,
     first, count, problem = _read_index(ctx, ds)
     tids = ctx.train_ids()
 
-    def problem_at(message: str, pos: int | None = None, **details: object) -> ProblemRecord:
+    def problem_at(message: str, pos: int | None = None, **details: str) -> ProblemRecord:
         tid = None if pos is None or pos >= len(tids) else int(tids[pos])
         return ProblemRecord(check, message, source=src.name, dataset=ds, train_id=tid,
-                             details=tuple((k, v) for k, v in details.items()))  # type: ignore[misc]
+                             details=tuple(details.items()))
 
     if problem is not None:
         yield problem_at(problem)
@@ -195,7 +195,7 @@ def _read_index(ctx: FileContext, ds: str) -> tuple[np.ndarray, np.ndarray, str 
     return first.astype(np.int64), count.astype(np.int64), None
 
 
-def _contiguity(first: np.ndarray, count: np.ndarray) -> Iterator[tuple]:
+def _contiguity(first: np.ndarray, count: np.ndarray) -> Iterator[tuple[str, int]]:
     """Each train's data must start where the previous train's ends."""
     if not len(first):
         return

@@ -122,7 +122,13 @@ class RunValidator:
         """Run the checks; return (and keep in ``problems``) what they found."""
         from ..index.scan import list_run_files
 
-        listed = list_run_files(self.run_dir)
+        try:
+            listed = list_run_files(self.run_dir)
+        except OSError as exc:  # not a directory, or not readable
+            self.outcomes = []
+            self.problems = [{"msg": "No usable files found", "directory": self.run_dir,
+                              "error": exc.strerror or str(exc), "check": "run_files"}]
+            return self.problems
         paths = [os.path.join(self.run_dir, f.name) for f in listed if f.error is None]
         self.outcomes = check_files(paths, self.skip_checks, processes=self.processes,
                                     timeout=self.timeout, progress=self.progress)

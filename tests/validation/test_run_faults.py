@@ -123,3 +123,9 @@ def test_progress_only_on_request_or_a_terminal(tmp_path, capsys) -> None:
     validator.run_checks()
     err = capsys.readouterr().err
     assert err.startswith("\rProgress: 1/6 [") and err.endswith("] 1 problems\n")
+
+
+def test_missing_run_directory(tmp_path) -> None:
+    (problem,) = RunValidator(tmp_path / "nowhere", catalog=False).run_checks()
+    assert problem["msg"] == "No usable files found"
+    assert problem["error"] == "No such file or directory"
