@@ -14,7 +14,8 @@ from typing import Any
 from ..exceptions import ExtraCatalogError
 from ..records import ProblemRecord
 
-__all__ = ["Problem", "ValidationError", "problem_dict", "format_problem", "format_report"]
+__all__ = ["Problem", "ValidationError", "problem_dict", "format_problem", "format_problems",
+           "format_report"]
 
 #: One problem: ``{'msg': ..., 'file': ..., 'dataset': ..., ...}``.
 Problem = dict[str, Any]
@@ -46,13 +47,16 @@ def format_problem(problem: Problem) -> str:
     return "\n".join([str(problem.get("msg", ""))] + [f"  {k}: {problem[k]}" for k in keys])
 
 
+def format_problems(problems: Sequence[Problem]) -> str:
+    """Each problem's block after a blank line, as ``str(ValidationError)`` in EXtra-data."""
+    return "\n" + "\n\n".join(format_problem(p) for p in problems)
+
+
 def format_report(problems: Sequence[Problem]) -> str:
     """The report printed by ``extra-data-validate``."""
     if not problems:
         return "No problems found"
-    blocks = [f"Validation failed! {len(problems)} problems:"]
-    blocks += [format_problem(p) for p in problems]
-    return "\n\n".join(blocks)
+    return f"Validation failed! {len(problems)} problems:\n{format_problems(problems)}"
 
 
 class ValidationError(ExtraCatalogError):
@@ -70,4 +74,4 @@ class ValidationError(ExtraCatalogError):
         super().__init__(self.problems)
 
     def __str__(self) -> str:
-        return format_report(self.problems)
+        return format_problems(self.problems)

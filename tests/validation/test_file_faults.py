@@ -125,7 +125,21 @@ def test_file_validator_raises_validation_error(tmp_path) -> None:
     assert problem["msg"].startswith("Overlaps (1) in index")
     assert problem["file"] == fa.filename
     assert validator.problems == info.value.problems
-    assert "Validation failed! 1 problems:" in str(info.value)
+    assert str(info.value) == "\n" + "\n".join([
+        "Overlaps (1) in index, e.g. at 4 (4 + 1 > 4)",
+        "  dataset: INDEX/SA1_XTD2_XGM/DOOCS/MAIN:output/data",
+        "  source: SA1_XTD2_XGM/DOOCS/MAIN:output",
+        "  train_id: 10004",
+        f"  file: {fa.filename}",
+        "  check: index_instrument"])
+
+
+def test_file_validator_on_a_file_of_an_opened_collection(tmp_path) -> None:
+    from extra_catalog import H5File
+
+    run = H5File(faulty_file(tmp_path, "index_gaps"))
+    (problem,) = FileValidator(run.files[0]).run_checks()
+    assert problem["msg"] == "Gaps (1) in index, e.g. at 5 (5 + 0 < 6)"
 
 
 def test_file_validator_skips_checks(tmp_path) -> None:
