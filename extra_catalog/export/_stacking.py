@@ -1,13 +1,13 @@
 """Combine the module sources of a multi-module detector into one source per train.
 
-Used by ``--append-detector-modules``: AGIPD, DSSC and LPD modules
-(``<DET>/DET/<n>CH0:xtdf`` or ``<DET>/CORR/<n>CH0:output``) become one
-source ``<DET>/DET/APPEND`` whose ``image.data`` (and ``image.gain``,
-``image.mask``) stacks the modules on axis -3, missing modules filled
-with NaN (float) or 0; the other keys come from the first module present.
-
-A small private helper of the streamer: the detector components
-(``stack_detector_data``) are a separate piece of work.
+Used by ``--append-detector-modules``: the modules of an AGIPD, DSSC or LPD
+detector (``<DET>/DET/<n>CH0:xtdf``, or ``<DET>/CORR/<n>CH0:output`` when
+corrected data is there) become one source ``<DET>/DET/APPEND`` whose
+``image.data``, ``image.gain`` and ``image.mask`` are the modules stacked by
+:func:`~extra_catalog.stacking.stack_detector_data` (axis -3, missing
+modules filled); the other keys come from the first module present. The
+detector families (name patterns, module counts) are those of
+:mod:`extra_catalog.components`.
 """
 
 from __future__ import annotations
@@ -16,17 +16,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+__all__ = ["DetectorModules", "find_detector_modules", "append_modules", "STACKED_KEYS"]
 
-__all__ = ["DetectorModules", "find_detector_modules", "append_modules"]
-
-#: Module counts of the XTDF detector families, by the name part that identifies them.
-_FAMILIES = {"AGIPD1M": 16, "AGIPD500K": 8, "DSSC1M": 16, "LPD1M": 16, "LPD_SOLO": 1}
-_MODULE_RE = re.compile(
-    r"^(?P<det>[^/]*_(?P<family>AGIPD1M|AGIPD500K|DSSC1M|LPD1M|LPD_SOLO)[^/]*)"
-    r"/(?:DET|CORR)/(?P<modno>\d+)CH\d+:(?:xtdf|output)$")
 #: Keys stacked across modules (the others are taken from one module).
 STACKED_KEYS = ("image.data", "image.gain", "image.mask")
+#: A module source's number, raw or corrected.
+MODULE_PATTERN = r"/(?:DET|CORR)/(\d+)CH"
 
 
 @dataclass(frozen=True)
@@ -44,55 +39,48 @@ class DetectorModules:
 
 
 def find_detector_modules(sources: set[str] | frozenset[str]) -> DetectorModules | None:
-    """The XTDF detector among *sources* (the first by name if several), or None."""
-    found: dict[tuple[str, str], dict[str, int]] = {}
-    for source in sources:
-        match = _MODULE_RE.match(source)
-        if match:
-            found.setdefault((match["det"], match["family"]), {})[source] = int(match["modno"])
-    if not found:
-        return None
-    (name, family), modules = min(found.items())
-    n_modules = max(_FAMILIES[family], max(modules.values()) + 1)
-    return DetectorModules(name, n_modules, modules)
+    """The XTDF detector among *sources*, or None.
+
+    Families are tried in the order AGIPD1M, AGIPD500K, DSSC1M, LPD1M,
+    LPDSolo, and the first detector name (sorted) of the first family found
+    is used. Corrected (``/CORR/``) module sources are preferred to raw ones.
+    """
+    from ..components import AGIPD1M, AGIPD500K, DSSC1M, LPD1M, LPDSolo
+
+    for family in (AGIPD1M, AGIPD500K, DSSC1M, LPD1M, LPDSolo):
+        found: dict[tuple[str, str], dict[str, int]] = {}
+        module_re = re.compile(f"(?P<det>{family._det_name_pat})/(?P<kind>DET|CORR)/"
+                               r"(?P<modno>\d+)CH")
+        for source in sources:
+            match = module_re.match(source)
+            if match:
+                found.setdefault((match["det"], match["kind"]), {})[source] = int(match["modno"])
+        if found:
+            name = min(det for det, _ in found)
+            modules = found.get((name, "CORR")) or found[(name, "DET")]
+            n_modules = max(family.n_modules, max(modules.values()) + 1)
+            return DetectorModules(name, n_modules, modules)
+    return None
 
 
 def append_modules(train: dict[str, Any], detector: DetectorModules) -> None:
     """Replace the module sources of *train* by the combined source, in place."""
+    from ..stacking import stack_detector_data
+
     present = {src: train[src] for src in sorted(detector.sources, key=detector.sources.get)
                if src in train}
     if not present:
         return
-    combined = dict(next(iter(present.values())))
+    # Keys other than the stacked ones come from the first module with image data.
+    base = next((v for v in present.values() if STACKED_KEYS[0] in v),
+                next(iter(present.values())))
+    combined = dict(base)
     for key in STACKED_KEYS:
-        arrays = {detector.sources[src]: values[key] for src, values in present.items()
-                  if key in values}
-        if arrays:
-            combined[key] = stack_modules(arrays, detector.n_modules)
+        with_key = {src: values for src, values in present.items() if key in values}
+        if with_key:
+            combined[key] = stack_detector_data(with_key, key, modules=detector.n_modules,
+                                                pattern=MODULE_PATTERN)
     combined["metadata"] = {**combined.get("metadata", {}), "source": detector.combined_source}
     for src in present:
         del train[src]
     train[detector.combined_source] = combined
-
-
-def stack_modules(arrays: dict[int, np.ndarray], n_modules: int, axis: int = -3) -> np.ndarray:
-    """Stack per-module arrays on a new *axis*, filling missing modules.
-
-    Modules without entries in this train (empty arrays) count as missing.
-    """
-    present = {m: a for m, a in arrays.items() if a.size or not any(b.size for b in
-                                                                       arrays.values())}
-    shapes = {a.shape for a in present.values()}
-    dtypes = {a.dtype for a in present.values()}
-    if len(shapes) > 1 or len(dtypes) > 1:
-        raise ValueError(f"detector modules disagree: shapes {sorted(shapes)}, "
-                         f"dtypes {sorted(map(str, dtypes))}")
-    shape, dtype = shapes.pop(), dtypes.pop()
-    ndim = len(shape) + 1
-    where = axis % ndim
-    out_shape = shape[:where] + (n_modules,) + shape[where:]
-    fill = np.nan if dtype.kind in "fc" else 0
-    out = np.full(out_shape, fill, dtype=dtype)
-    for modno, array in present.items():
-        out[(slice(None),) * where + (modno,)] = array
-    return out

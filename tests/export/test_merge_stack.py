@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from extra_catalog.export._stacking import find_detector_modules, stack_modules
+from extra_catalog.export._stacking import DetectorModules, append_modules, find_detector_modules
 from extra_catalog.export.trains import merge_runs
 
 
@@ -28,20 +27,23 @@ def test_merge_runs_orders_trains_and_opens_runs_only_when_needed():
     assert opened == ["a", "b", "late"]
 
 
-def test_stack_modules_fills_missing_and_empty_modules():
-    a = np.ones((2, 3, 4), dtype=np.float32)
-    stacked = stack_modules({0: a, 2: 2 * a, 3: np.zeros((0, 3, 4), np.float32)}, 4)
-    assert stacked.shape == (2, 4, 3, 4) and stacked.dtype == np.float32
-    np.testing.assert_array_equal(stacked[:, 0], a)
-    np.testing.assert_array_equal(stacked[:, 2], 2 * a)
-    assert np.isnan(stacked[:, 1]).all() and np.isnan(stacked[:, 3]).all()
-    ints = stack_modules({1: np.ones((3, 4), np.uint16)}, 2)
-    assert ints.shape == (2, 3, 4) and not ints[0].any()
-
-
-def test_stack_modules_refuses_mismatched_modules():
-    with pytest.raises(ValueError, match="modules disagree"):
-        stack_modules({0: np.ones((2, 3, 4)), 1: np.ones((2, 3, 5))}, 2)
+def test_append_modules_stacks_image_keys_and_keeps_the_others():
+    frames = np.ones((2, 3, 4), dtype=np.float32)
+    train = {
+        "X/CORR/0CH0:output": {"metadata": {"source": "X/CORR/0CH0:output"}},
+        "X/CORR/2CH0:output": {"image.data": frames, "image.cellId": np.arange(2),
+                               "metadata": {"source": "X/CORR/2CH0:output"}},
+        "XGM": {"v": 1},
+    }
+    detector = DetectorModules("X", 4, {"X/CORR/0CH0:output": 0, "X/CORR/2CH0:output": 2})
+    append_modules(train, detector)
+    assert set(train) == {"XGM", "X/DET/APPEND"}
+    combined = train["X/DET/APPEND"]
+    assert combined["image.data"].shape == (2, 4, 3, 4)
+    np.testing.assert_array_equal(combined["image.data"][:, 2], frames)
+    assert np.isnan(combined["image.data"][:, [0, 1, 3]]).all()
+    np.testing.assert_array_equal(combined["image.cellId"], np.arange(2))
+    assert combined["metadata"] == {"source": "X/DET/APPEND"}
 
 
 def test_find_detector_modules():
@@ -52,6 +54,11 @@ def test_find_detector_modules():
                              "SPB_DET_AGIPD1M-1/DET/10CH0:xtdf": 10}
     assert found.combined_source == "SPB_DET_AGIPD1M-1/DET/APPEND"
     assert find_detector_modules({"HED_DET_AGIPD500K2G/CORR/0CH0:output"}).n_modules == 8
+    both = find_detector_modules({"FXE_DET_LPD1M-1/DET/0CH0:xtdf",
+                                  "FXE_DET_LPD1M-1/CORR/0CH0:output",
+                                  "FXE_DET_LPD1M-1/CORR/1CH0:output"})
+    assert set(both.sources) == {"FXE_DET_LPD1M-1/CORR/0CH0:output",
+                                 "FXE_DET_LPD1M-1/CORR/1CH0:output"}  # corrected preferred
     assert find_detector_modules({"SA1_XTD2_XGM/DOOCS/MAIN"}) is None
 
 
