@@ -23,7 +23,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +82,8 @@ def _recording_on() -> bool:
 
 def open_run_files(run_dir: str | os.PathLike, include: str = "*",
                    file_filter: FileFilter | None = None, *,
-                   catalog: object = DEFAULT_CATALOG, record: bool | None = None) -> RunFiles:
+                   catalog: object = DEFAULT_CATALOG, record: bool | None = None,
+                   timeout: float | None = None) -> RunFiles:
     """Open the ``*.h5`` files of a run directory, using the catalogue where it is fresh.
 
     Parameters
@@ -100,6 +101,11 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
     record : bool, optional
         Write what was read from disk back to the catalogue (default: on,
         unless ``EXTRA_CATALOG_RECORD=0``).
+    timeout : float, optional
+        Read the files the catalogue cannot answer for in worker processes,
+        each within this many seconds; a file that takes longer (on tape, a
+        hanging file system) is skipped with a note. Default: read them in
+        this process, without a limit.
 
     Raises
     ------
@@ -117,22 +123,26 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
                                     f"{include!r}")
         out = RunFiles()
         fresh_reads: dict[str, FileRecord] = {}
+        opened: dict[str, FileAccess] = {}
+        to_read = []
         for f in chosen:
             rec = view.records.get(f.name)
             if rec is not None and (rec.size, rec.mtime, rec.inode) == f.key():
-                out.files.append(FileAccess.from_record(rec, view.details))
+                opened[f.name] = FileAccess.from_record(rec, view.details)
                 out.from_catalog.append(f.name)
-                continue
-            try:
-                fa, fresh = _from_disk(run_dir / f.name, view.writable and _wants(record))
-            except ExtraCatalogError as exc:
+            else:
+                to_read.append(f.name)
+        keep = view.writable and _wants(record)
+        for name, result in _read_files(run_dir, to_read, keep, timeout):
+            if isinstance(result, str):
                 # As EXtra-data does: an unusable file is skipped, with a note.
-                print(f"Skipping file {run_dir / f.name}\n  (error was: {exc})", file=sys.stderr)
+                print(f"Skipping file {run_dir / name}\n  (error was: {result})", file=sys.stderr)
                 continue
-            out.files.append(fa)
-            out.from_disk.append(f.name)
+            opened[name], fresh = result
+            out.from_disk.append(name)
             if fresh is not None:
-                fresh_reads[f.name] = fresh
+                fresh_reads[name] = fresh
+        out.files = [opened[f.name] for f in chosen if f.name in opened]
         if not out.files:
             raise ExtraCatalogError(f"All HDF5 files specified are unusable ({run_dir})")
         whole_run = len(chosen) == sum(1 for f in listing if f.error is None)
@@ -145,7 +155,36 @@ def _wants(record: bool | None) -> bool:
     return _recording_on() if record is None else record
 
 
-def _from_disk(path: Path, keep_record: bool) -> tuple[FileAccess, FileRecord | None]:
+_Read = tuple[FileAccess, "FileRecord | None"]
+
+
+def _read_files(run_dir: Path, names: list[str], keep_record: bool,
+                timeout: float | None) -> Iterator[tuple[str, _Read | str]]:
+    """Read files from disk: ``(name, (FileAccess, record or None))``, or an error text."""
+    if timeout is None:
+        for name in names:
+            try:
+                yield name, _from_disk(run_dir / name, keep_record)
+            except ExtraCatalogError as exc:
+                yield name, str(exc)
+        return
+    from ..index.pool import DeadlinePool
+
+    # Whole records, so nothing about these files is read in this process later.
+    with DeadlinePool(read_record, processes=min(4, len(names) or 1), timeout=timeout) as pool:
+        for result in pool.map_unordered([str(run_dir / n) for n in names]):
+            name = os.path.basename(result.item)
+            if result.timed_out:
+                yield name, (f"reading it took more than {timeout:g} s (on tape, or a "
+                             "hanging file system?)")
+            elif result.error is not None:
+                yield name, str(result.error)
+            else:
+                yield name, (FileAccess.from_record(result.value),
+                             result.value if keep_record else None)
+
+
+def _from_disk(path: Path, keep_record: bool) -> _Read:
     """Read one file; with *keep_record*, its full record too (for the catalogue)."""
     if not keep_record:
         return FileAccess.open_fresh(path), None

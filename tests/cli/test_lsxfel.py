@@ -102,3 +102,31 @@ def test_catalogued_run_opens_no_file_and_says_the_same(proposal: Path, no_catal
     from_catalogue.append(_run(str(proposal)))
     assert hdf5_open_count() == before
     assert from_catalogue == from_files
+
+
+def _hanging_read(path: str):
+    """read_record, except that DA02 files hang as a file on tape would."""
+    import time
+
+    from extra_catalog.fileaccess.file_access import read_record
+
+    if "-DA02-" in path:
+        time.sleep(60)
+    return read_record(path)
+
+
+def test_a_hanging_file_is_skipped_after_the_timeout(proposal: Path, no_catalogue,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from extra_catalog.reader import runfiles
+
+    monkeypatch.setattr(runfiles, "read_record", _hanging_read)
+    started = time.monotonic()
+    result = CliRunner().invoke(lsxfel, [str(proposal / "raw" / "r0002"), "--timeout", "1"])
+    assert time.monotonic() - started < 30  # a safety net: the hang is 60 s
+    assert result.exit_code == 0, result.output
+    assert "RAW-R0002-DA02-S00000.h5\n  (error was: reading it took more than 1 s" in (
+        result.stderr)
+    assert "SA1_XTD2_XGM/DOOCS/MAIN" in result.stdout  # DA01's sources are listed
+    assert "SPB_DA2_CTRL" not in result.stdout
