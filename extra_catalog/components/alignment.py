@@ -28,7 +28,7 @@ __all__ = ["Piece", "plan_module", "restrict", "assign_parts", "read_pieces", "o
 MAX_RUN_READS = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Piece:
     """Contiguous rows of one module's dataset that fill consecutive slots.
 

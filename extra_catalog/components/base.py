@@ -127,7 +127,7 @@ class MultimodDetectorBase(DetectorNaming):
         import pandas as pd
 
         self.frame_counts: pd.Series = pd.Series(frames, index=pd.Index(tids), dtype=np.uint64)
-        self.train_ids_perframe = np.repeat(tids, frames.astype(np.intp))
+        self._perframe: np.ndarray | None = None  # made when first needed: 8 bytes a frame
         self._keydata: dict[str, dict[int, KeyData]] = {}  # per key, for this train selection
 
     # ---- what it is --------------------------------------------------------------------
@@ -136,6 +136,14 @@ class MultimodDetectorBase(DetectorNaming):
     def train_ids(self) -> list[np.uint64]:
         """Selected train IDs."""
         return self.data.train_ids
+
+    @property
+    def train_ids_perframe(self) -> np.ndarray:
+        """The train ID of every frame (uint64)."""
+        if self._perframe is None:
+            counts = self.frame_counts.to_numpy().astype(np.intp)
+            self._perframe = np.repeat(self.frame_counts.index.to_numpy(np.uint64), counts)
+        return self._perframe
 
     @property
     def frames_per_train(self) -> int:

@@ -1,10 +1,11 @@
 """dask arrays over a detector key: one task per group of whole trains.
 
 The graph is built from the reading plan (:mod:`.alignment`) alone, so
-building it opens no file. Each task holds only its own pieces — the file
-chunks for its trains — and opens only those files when computed, in
-whichever process or worker runs it (:class:`~extra_catalog.fileaccess.FileAccess`
-objects travel with their INDEX, so a worker reads no metadata either).
+building it opens no file. Each task holds only its own pieces — the rows
+of the files holding its trains — and opens only those files when computed,
+in whichever process or worker runs it. (In another process, each
+:class:`~extra_catalog.fileaccess.FileAccess` is rebuilt from its file's
+train IDs and source list, in the same open the data is read with.)
 """
 
 from __future__ import annotations

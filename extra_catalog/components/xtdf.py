@@ -90,7 +90,7 @@ class XtdfImageMultimodKeyData(MultimodKeyData):
 
     def _n_entries(self) -> int:
         sel = self._selected_slots()
-        return len(self.det.train_ids_perframe) if sel is None else int(sel.sum())
+        return int(self.det.frame_counts.sum()) if sel is None else int(sel.sum())
 
     def _pick(self, per_frame: np.ndarray) -> np.ndarray:
         sel = self._selected_slots()
