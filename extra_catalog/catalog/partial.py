@@ -9,13 +9,11 @@ actually touches, in a few statements whatever the number of files.
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import LargeBinary, bindparam, text
+from sqlalchemy import LargeBinary, text
 
 from ..records import SourceRecord
 from ._read import assemble_sources, load_run_record
@@ -61,33 +59,38 @@ def load_run_outline(target: Target, key: RunKey) -> RunRecord:
 
 
 def load_source_details(target: Target, key: str | os.PathLike[str],
-                        sources: Collection[str] | None = None) -> dict[str, FileSources]:
-    """Complete records of *sources* (default: all) in the files of a run.
+                        source: str | None = None) -> dict[str, FileSources]:
+    """Complete records of one source (default: every source) in the files of a run.
 
     Parameters
     ----------
     target : Catalog or Session
     key : path
         The run directory.
-    sources : collection of str, optional
-        Source names; None for every source.
+    source : str, optional
+        A source name; None for every source.
 
     Returns
     -------
     dict of str to FileSources
-        By file name, for the readable files that have any of *sources*;
-        empty if the run is not stored.
+        By file name, for the readable files that have the source (any
+        source); empty if the run is not stored.
     """
     chosen = {"path": os.path.normpath(os.fspath(key))}
-    if sources is not None:
-        chosen["names"] = sorted(sources)
-    statements = _statements(sources is not None)
+    if source is not None:
+        chosen["name"] = source
     with _unit(target, write=False) as session:
         execute = session.connection().execute
-        source_rows = execute(statements["sources"], chosen).all()
-        by_id = assemble_sources(source_rows, execute(statements["keys"], chosen).all(),
-                                 execute(statements["values"], chosen).all(),
-                                 execute(statements["groups"], chosen).all())
+        source_rows = execute(_SOURCES_OF_ONE if source else _SOURCES_OF_ALL, chosen).all()
+        if source is None:  # the whole run: select the rest through the run
+            rest = [execute(_IN_WHOLE_RUN[table], chosen).all() for table in _TABLES]
+        else:  # a few files: select the rest by id
+            ids = {"keys": {r.keyset_id for r in source_rows},
+                   "values": {r.runvalue_set_id for r in source_rows} - {None},
+                   "groups": {r.id for r in source_rows}}
+            rest = [execute(_by_ids(table, ids[table])).all() if ids[table] else []
+                    for table in _TABLES]
+    by_id = assemble_sources(source_rows, *rest)
     out: dict[str, FileSources] = {}
     for row in source_rows:
         if row.file_name not in out:
@@ -98,41 +101,49 @@ def load_source_details(target: Target, key: str | os.PathLike[str],
 
 
 # Plain SQL: these run on the first use of each source, often the first in the
-# process, where compiling the equivalent select() constructs cost more than
-# running them. Names are quoted where they are also SQL words.
-_IN_RUN = ("FROM runs r JOIN files f ON f.run_id = r.id "
-           "JOIN file_sources fs ON fs.file_id = f.id "
-           "JOIN sources s ON s.id = fs.source_id "
-           "WHERE r.path = :path AND f.state <> 'unreadable'")
+# process, where compiling the equivalent select() constructs would cost more
+# than running them. Names are quoted where they are also SQL words.
+_FILE_SOURCES = (
+    "SELECT fs.id, fs.file_id, fs.section, fs.keyset_id, fs.runvalue_set_id, fs.key_lengths, "
+    "s.name, f.name AS file_name, f.size, f.mtime, f.inode "
+    "FROM runs r JOIN files f ON f.run_id = r.id JOIN file_sources fs ON fs.file_id = f.id "
+    "JOIN sources s ON s.id = fs.source_id "
+    "WHERE r.path = :path AND f.state <> 'unreadable'")
+_SOURCES_OF_ALL = text(_FILE_SOURCES + " ORDER BY fs.file_id, fs.position").columns(inode=UInt64)
+# The unary + keeps SQLite from starting at the source's rows in every run of
+# the catalogue (ix_file_sources_source_id): the run's own files are far fewer.
+_SOURCES_OF_ONE = text(
+    _FILE_SOURCES + " AND +fs.source_id = (SELECT id FROM sources WHERE name = :name) "
+    "ORDER BY fs.file_id, fs.position").columns(inode=UInt64)
+
+_TABLES = ("keys", "values", "groups")
+_SELECT = {
+    "keys": ("SELECT k.keyset_id, k.position, k.name, k.dtype, k.entry_shape, k.chunks, "
+             "k.compression, k.compression_opts, k.shuffle, k.attrs FROM keyset_keys k "
+             "WHERE k.keyset_id IN ({}) ORDER BY k.keyset_id, k.position"),
+    "values": ('SELECT v.set_id, v.position, v."key", v.dtype, v.shape, v.kind, v.value_int, '
+               "v.value_float, v.value_str, v.summary FROM run_values v "
+               "WHERE v.set_id IN ({}) ORDER BY v.set_id, v.position"),
+    "groups": ('SELECT g.file_source_id, g.position, g.name, g."first", g."count" '
+               "FROM index_groups g WHERE g.file_source_id IN ({}) "
+               "ORDER BY g.file_source_id, g.position"),
+}
+_TYPES: dict[str, dict[str, Any]] = {"keys": {}, "values": {},
+                                     "groups": {"first": LargeBinary, "count": LargeBinary}}
+_RUN_FILE_SOURCES = ("SELECT fs.{} FROM runs r JOIN files f ON f.run_id = r.id "
+                     "JOIN file_sources fs ON fs.file_id = f.id "
+                     "WHERE r.path = :path AND f.state <> 'unreadable'")
+_IN_WHOLE_RUN = {
+    table: text(_SELECT[table].format(_RUN_FILE_SOURCES.format(column))).columns(**_TYPES[table])
+    for table, column in zip(_TABLES, ("keyset_id", "runvalue_set_id", "id"))}
 
 
-@functools.cache
-def _statements(by_name: bool) -> dict[str, Any]:
-    where = _IN_RUN + (" AND s.name IN :names" if by_name else "")
+def _by_ids(table: str, ids: set[int]) -> Any:
+    """The rows of *table* for some ids, written into the statement.
 
-    def statement(sql: str, **types: Any) -> Any:
-        clause = text(sql)
-        if by_name:
-            clause = clause.bindparams(bindparam("names", expanding=True))
-        return clause.columns(**types) if types else clause
-
-    return {
-        "sources": statement(
-            "SELECT fs.id, fs.file_id, fs.section, fs.keyset_id, fs.runvalue_set_id, "
-            "fs.key_lengths, s.name, f.name AS file_name, f.size, f.mtime, f.inode "
-            f"{where} ORDER BY fs.file_id, fs.position", inode=UInt64),
-        "keys": statement(
-            "SELECT k.keyset_id, k.position, k.name, k.dtype, k.entry_shape, k.chunks, "
-            "k.compression, k.compression_opts, k.shuffle, k.attrs FROM keyset_keys k "
-            f"WHERE k.keyset_id IN (SELECT fs.keyset_id {where}) "
-            "ORDER BY k.keyset_id, k.position"),
-        "values": statement(
-            'SELECT v.set_id, v.position, v."key", v.dtype, v.shape, v.kind, v.value_int, '
-            "v.value_float, v.value_str, v.summary FROM run_values v "
-            f"WHERE v.set_id IN (SELECT fs.runvalue_set_id {where}) "
-            "ORDER BY v.set_id, v.position"),
-        "groups": statement(
-            'SELECT g.file_source_id, g.position, g.name, g."first", g."count" '
-            f"FROM index_groups g WHERE g.file_source_id IN (SELECT fs.id {where}) "
-            "ORDER BY g.file_source_id, g.position", first=LargeBinary, count=LargeBinary),
-    }
+    The ids are the database's own integers (``int()`` makes sure): a
+    literal list spares a bound parameter per id, whose handling on first
+    use costs more than the query.
+    """
+    listed = ",".join(str(int(i)) for i in sorted(ids))
+    return text(_SELECT[table].format(listed)).columns(**_TYPES[table])

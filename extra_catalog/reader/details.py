@@ -111,7 +111,7 @@ class CatalogDetails:
         bulk = len(self._by_source) >= self.BULK_AFTER
         self.queries += 1
         try:
-            loaded = load_source_details(self.catalog, self.run_dir, None if bulk else [source])
+            loaded = load_source_details(self.catalog, self.run_dir, None if bulk else source)
         except Exception as exc:  # noqa: BLE001 - the files are still there to read
             log.info("catalogue details of %s in %s not loaded (%s): reading the files",
                      source, self.run_dir, exc)

@@ -121,7 +121,7 @@ def test_partial_loads_match_the_whole_run(catalogued):
     with open_catalog(url) as cat:
         whole = load_run(cat, str(run_dir))
         outline = load_run_outline(cat, str(run_dir))
-        one = load_source_details(cat, str(run_dir), [DET])
+        one = load_source_details(cat, str(run_dir), DET)
     assert [f.path for f in outline.files] == [f.path for f in whole.files]
     for brief, full in zip(outline.files, whole.files):
         assert [(s.name, s.section) for s in brief.sources] == \
