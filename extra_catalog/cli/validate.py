@@ -62,14 +62,19 @@ def validate(path: str | None, skip: tuple[str, ...], list_checks: bool, recheck
     if unknown:
         click.echo(f"Unknown names passed to --skip: {', '.join(unknown)}")
         sys.exit(1)
+    from ..validation.problems import format_problem, format_report
+
+    unopened = False
     if os.path.isdir(path):
         problems = _check_run(path, skip, recheck, catalog, jobs, timeout, progress)
     else:
         click.echo(f"Checking file: {path}\n")
         problems = _check_file(path, skip, timeout)
-    from ..validation.problems import format_report
-
-    click.echo(format_report(problems))
+        unopened = any(p["check"] in ("file_access", "file_open") for p in problems)
+    if unopened:
+        click.echo(format_problem(problems[0]))  # as EXtra-data: no header for an unopened file
+    else:
+        click.echo(format_report(problems))
     sys.exit(1 if problems else 0)
 
 
