@@ -261,13 +261,18 @@ class FileSource(Base):
     __table_args__ = (
         # load_run: the sources of a run's files, in file order.
         UniqueConstraint("file_id", "position"),
+        # Cross-run queries starting from source names (migration 0008): runs
+        # with source X, run-value conditions (runvalue_set_id) and the keys
+        # of source X (keyset_id), answered from the index alone.
+        Index("ix_file_sources_source_id_file_id", "source_id", "file_id", "keyset_id",
+              "runvalue_set_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    # Indexed: cross-run queries for the files and runs having source X.
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    # Indexed first in ix_file_sources_source_id_file_id (cross-run queries).
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     section: Mapped[str] = mapped_column(String(16))
     # Indexed: pruning keysets no file refers to any more.
     keyset_id: Mapped[int] = mapped_column(ForeignKey("keysets.id"), index=True)
