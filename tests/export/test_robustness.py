@@ -177,3 +177,15 @@ def test_file_deleted_mid_stream_is_reported_and_skipped(stream_run, tmp_path, a
         tid = meta[motor]["timestamp.tid"]
         assert (XGM in got) == (tid < FIRST + 8)
         assert "actualPosition.value" in got[motor]
+
+
+def test_bad_socket_type_and_port_in_use_are_clear_errors():
+    with pytest.raises(ValueError, match="Unsupported socket type 'DEALER'"):
+        ZMQStreamer(LOCAL, sock="DEALER")
+    first = ZMQStreamer(LOCAL)
+    try:
+        taken = _local(first.endpoint)
+        with pytest.raises(OSError, match=f"cannot listen on {taken}"):
+            ZMQStreamer(taken)
+    finally:
+        first.stop()
