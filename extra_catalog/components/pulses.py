@@ -49,6 +49,8 @@ def check_pulse_selection(pulses: Any) -> by_id | by_index:
             raise NotImplementedError("Negative pulse indices not supported")
         return kind(slice(int(start), int(stop), int(step)))
     arr = np.atleast_1d(np.asarray(value))
+    if arr.size == 0:
+        arr = arr.astype(np.uint64)  # [] is float to numpy: nothing selected
     if arr.dtype.kind not in "iu":
         raise TypeError(f"Pulse selection must use integers, not {arr.dtype}")
     if (arr < 0).any():

@@ -130,3 +130,18 @@ def test_contains(open_):
     det = quiet(AGIPD1M, open_("agipd_raw"))
     assert "image.data" in det and "header.pulseCount" in det
     assert "image.mask" not in det
+
+
+def test_raw_and_corrected_in_one_collection(open_, recwarn):
+    raw, proc = open_("agipd_raw"), open_("agipd_proc")
+    combined = raw.union(proc.select("*/CORR/*:output"))
+    det_sources = {f"SPB_DET_AGIPD1M-1/DET/{m}CH0:xtdf" for m in range(3)}
+    corr_sources = {f"SPB_DET_AGIPD1M-1/CORR/{m}CH0:output" for m in range(3)}
+    as_raw = AGIPD1M(combined, raw=True)
+    assert as_raw.data.all_sources == det_sources
+    assert "image.mask" not in as_raw and "raw data" in repr(as_raw)
+    for kw in ({"raw": False}, {}):
+        det = AGIPD1M(combined, **kw)
+        assert det.data.all_sources == corr_sources
+        assert "image.mask" in det and "proc data" in repr(det)
+    assert not [w for w in recwarn if FALLBACK in str(w.message)]

@@ -81,6 +81,20 @@ def test_pulse_selection(open_, pulses, positions):
     np.testing.assert_array_equal(kd.dask_array().compute(), kd.ndarray())
 
 
+@pytest.mark.parametrize("pulses", [by_id[:0], by_index[:0], [], np.s_[10:], by_id[999:]])
+def test_empty_pulse_selection(open_, pulses):
+    det = quiet(AGIPD1M, open_("agipd_proc"))
+    assert det.get_array(DATA, pulses=pulses).shape == (3, 0, 0) + SHAPE
+    assert det.get_array(DATA, pulses=pulses, unstack_pulses=False).shape == (3, 0) + SHAPE
+
+
+def test_no_trains(open_):
+    det = quiet(AGIPD1M, open_("agipd_proc")).select_trains(np.s_[:0])
+    assert det.get_array(DATA).shape == (3, 0, 0) + SHAPE
+    assert det[DATA].dask_array().shape == (3, 0) + SHAPE
+    assert list(det.trains()) == [] and list(det.split_trains(2)) == []
+
+
 @pytest.mark.parametrize("pulses, exc, msg", [
     (np.s_[-1:], NotImplementedError, "Negative pulse indices not supported"),
     (by_index[[-1]], NotImplementedError, "Negative pulse indices not supported"),
