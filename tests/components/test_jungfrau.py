@@ -70,3 +70,21 @@ def test_masked_data(open_):
     np.testing.assert_array_equal(masked.ndarray(), det["data.adc"].ndarray())
     with pytest.raises(RuntimeError, match=r"doesn't include a mask \(data.mask\)"):
         quiet(JUNGFRAU, open_("jf_raw")).masked_data()
+
+
+@pytest.mark.parametrize("names, first_modno, modnos", [
+    (["SPB_IRDA_JNGFR/DET/MODULE_1", "SPB_IRDA_JNGFR/DET/MODULE_2"], 1, [1, 2]),
+    (["FXE_XAD_JF1M/DET/RECEIVER-1", "FXE_XAD_JF1M/DET/RECEIVER-2"], 1, [1, 2]),
+    (["HED_IA1_JF500K1/DET/JNGFR03"], 3, [1]),
+])
+def test_source_name_conventions(tmp_path, names, first_modno, modnos):
+    from extra_catalog import RunDirectory
+    from extra_catalog.testing import JUNGFRAUModule, write_run
+
+    aggs = {f"JNGFR{i:02d}": [JUNGFRAUModule(n, memory_cells=2, frame_shape=SHAPE)]
+            for i, n in enumerate(names)}
+    write_run(tmp_path, n_trains=2, aggregators=aggs)
+    det = JUNGFRAU(RunDirectory(tmp_path), raw=True, first_modno=first_modno)
+    assert det.detector_name == names[0].split("/")[0]
+    assert sorted(det.modno_to_source) == modnos
+    assert det.get_array("data.adc").shape == (len(names), 2, 2) + SHAPE
