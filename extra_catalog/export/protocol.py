@@ -5,6 +5,8 @@ source in sorted order, a pair of parts ``(header, msgpack map of the
 non-array values)`` whose header is ``{'source', 'content': 'msgpack',
 'metadata'}``, then one pair ``(header, raw bytes)`` per numpy array whose
 header is ``{'source', 'content': 'array', 'path', 'dtype', 'shape'}``.
+A source's own ``'metadata'`` entry stays in its map too, as EXtra-data's
+server (karabo_bridge) sends it, so clients reading it keep working.
 Version 1.0 sends one part: a msgpack map ``{source: {key: value, ...,
 'metadata': {...}}}`` with arrays in the msgpack-numpy layout. Arrays are
 sent without copying them (the message parts are views of their buffers).
@@ -101,10 +103,8 @@ def serialize(data: Mapping[str, Mapping[str, Any]],
     stamp = dummy_timestamp(time_ns) if dummy_timestamps else None
     sources = {}
     for source in sorted(data):
-        values = dict(data[source])
-        meta = values.pop("metadata", {}) if metadata is None else metadata.get(source, {})
-        values.pop("metadata", None)
-        meta = dict(meta)
+        values = data[source]
+        meta = dict(values.get("metadata", {}) if metadata is None else metadata.get(source, {}))
         if stamp is not None and "timestamp" not in meta:
             meta.update(stamp)
         sources[source] = (values, meta)
@@ -113,7 +113,7 @@ def serialize(data: Mapping[str, Mapping[str, Any]],
     return _pack_v22(sources)
 
 
-def _pack_v22(sources: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> list[Part]:
+def _pack_v22(sources: dict[str, tuple[Mapping[str, Any], dict[str, Any]]]) -> list[Part]:
     pack = msgpack.Packer(use_bin_type=True, default=_plain).pack
     parts: list[Part] = []
     for source, (values, meta) in sources.items():
@@ -132,7 +132,7 @@ def _pack_v22(sources: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> list
     return parts
 
 
-def _pack_v1(sources: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> bytes:
+def _pack_v1(sources: dict[str, tuple[Mapping[str, Any], dict[str, Any]]]) -> bytes:
     def encode(value: Any) -> Any:
         if isinstance(value, np.ndarray):
             # The msgpack-numpy layout, which 1.0 clients decode.

@@ -110,8 +110,8 @@ def receive(client: Any, n: int) -> list[tuple[dict, dict]]:
 
 
 def assert_same_train(received: dict, expected: dict) -> None:
-    """Received data equals DataCollection.trains() data (arrays and scalars)."""
-    assert set(received) == {k for k in expected if k != "metadata"}
+    """Received data equals DataCollection.trains() data (arrays, scalars, metadata)."""
+    assert set(received) == set(expected)
     for key, value in received.items():
         want = expected[key]
         if isinstance(want, np.ndarray):

@@ -35,9 +35,12 @@ def test_v22_parts_are_header_payload_pairs_per_source_in_order():
     assert [(h["source"], h["content"]) for h in headers] == [
         ("A/MOTOR/X", "msgpack"), ("B/CAM:out", "msgpack"), ("B/CAM:out", "array")]
     assert headers[0]["metadata"] == {"source": "A/MOTOR/X", "timestamp.tid": 10007}
-    assert _unpack(parts[1]) == {"actualPosition.value": 1.5, "state.value": "ON"}
+    # The source's own metadata stays in its map too, as EXtra-data's server sends it.
+    assert _unpack(parts[1]) == {"actualPosition.value": 1.5, "state.value": "ON",
+                                 "metadata": {"source": "A/MOTOR/X", "timestamp.tid": 10007}}
     # numpy scalars travel as plain msgpack numbers, arrays as raw bytes
-    assert _unpack(parts[3]) == {"data.trainId": 10007}
+    assert _unpack(parts[3]) == {"data.trainId": 10007,
+                                 "metadata": {"source": "B/CAM:out", "timestamp.tid": 10007}}
     assert headers[2] == {"source": "B/CAM:out", "content": "array", "path": "data.image",
                           "dtype": "uint16", "shape": [3, 4]}
     assert bytes(parts[5]) == TRAIN["B/CAM:out"]["data.image"].tobytes()
@@ -63,7 +66,7 @@ def test_karabo_bridge_decoder_reads_what_we_write(version):
     assert got["zero_d"].shape == () and got["zero_d"] == 3.5
     assert got["empty"].shape == (0, 5) and got["empty"].dtype == np.float32
     assert got["flag"] is True and got["few"] == [1, 2]
-    assert meta["S"] == {"source": "S", "timestamp.tid": 5}
+    assert meta["S"] == got["metadata"] == {"source": "S", "timestamp.tid": 5}
 
 
 def test_metadata_argument_overrides_the_data():
