@@ -217,7 +217,9 @@ def serve_query(catalog: str | None, port: str, include: tuple[str, ...], allow_
         with warnings.catch_warnings():
             # A run without proc data is normal here; open_run(data='all') would warn.
             warnings.filterwarnings("ignore", "No data available for this run at origin")
-            runs = list(cat.open_runs(matches, data="all"))
+            categories = arguments.get("data_category") or []
+            data = categories[0] if len(categories) == 1 else "all"  # --data proc: proc only
+            runs = list(cat.open_runs(matches, data=data))
     click.echo(f"Streaming {len(runs)} run(s)")
     try:
         with _sigterm_stops():
