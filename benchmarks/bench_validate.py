@@ -37,7 +37,6 @@ from bench_generate import generate
 
 from extra_catalog.catalog import init_catalog, open_catalog
 from extra_catalog.fileaccess.file_access import read_record
-from extra_catalog.fileaccess.rawview import read_checked_record
 from extra_catalog.validation import RunValidator
 from extra_catalog.validation.catalogued import catalogued_run, is_unchanged, stored_problems
 from extra_catalog.validation.checks import FileContext, run_file_checks
@@ -82,7 +81,7 @@ def check_cost(run_dir: Path) -> None:
     for name in ("RAW-R0001-DA01-S00000.h5", "RAW-R0001-AGIPD00-S00000.h5"):
         path = str(run_dir / name)
         plain = median_time(lambda: read_record(path))
-        checked = median_time(lambda: read_checked_record(path, checks))
+        checked = median_time(lambda: read_record(path, checks=checks))
         print(f"  {name}: record {plain * 1e3:.1f} ms, record + checks {checked * 1e3:.1f} ms "
               f"(+{(checked - plain) * 1e3:.1f} ms)")
 

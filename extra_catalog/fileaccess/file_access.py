@@ -32,6 +32,7 @@ from .format import flag_is_inverted
 from .h5info import to_scalar
 from .paths import PathInfo, parse_path
 from .proxy import DatasetProxy
+from .rawview import RawFileView, RecordChecks
 
 __all__ = ["FileAccess", "KeyInfo", "SourceDetails", "read_record"]
 
@@ -549,12 +550,21 @@ def _as_stored_type(value: Scalar, dtype: str) -> Any:
     return value
 
 
-def read_record(filename: str | os.PathLike) -> FileRecord:
+def read_record(filename: str | os.PathLike, *, checks: RecordChecks | None = None) -> FileRecord:
     """Read the complete record of a file afresh, ignoring registered instances.
 
     For the crawler: a file that changed since a FileAccess was made for it
     (a run still being written) is read again from disk, with a new HDF5
     handle. The registry is left untouched.
+
+    Parameters
+    ----------
+    filename : path-like
+    checks : callable, optional
+        ``checks(view, record)`` is called before the file is closed, with a
+        :class:`~.rawview.RawFileView` and the record read; the problems it
+        returns replace the reader's notes in ``record.problems``. The
+        crawler passes the validation checks here, so each file is opened once.
 
     Raises
     ------
@@ -573,9 +583,12 @@ def read_record(filename: str | os.PathLike) -> FileRecord:
             rec, probs = _read_source(path, f, basics, name)
             sources.append(rec)
             problems += probs
+        record = replace(basics.record, sources=tuple(sources), problems=tuple(problems))
+        if checks is not None:
+            record = replace(record, problems=tuple(checks(RawFileView(path, f), record)))
     finally:
         cache.close(path)
-    return replace(basics.record, sources=tuple(sources), problems=tuple(problems))
+    return record
 
 
 def _read_basics(path: str) -> tuple[FileBasics, os.stat_result, bool]:

@@ -106,11 +106,11 @@ def read_file(path: str) -> FileRecord | ProblemRecord:
     open; their problems are the record's ``problems``, so the catalogue
     answers "which runs have bad INDEX" without reading a file again.
     """
-    from ..fileaccess.rawview import read_checked_record
+    from ..fileaccess.file_access import read_record
 
     try:
         # Always from disk: a worker may have seen an older state of the file.
-        record = read_checked_record(path, _validation_checks)
+        record = read_record(path, checks=_validation_checks)
     except Exception as exc:  # noqa: BLE001 - a bad file becomes a recorded problem
         return problem_for(path, exc)
     cleaned = storable_record(record)

@@ -63,7 +63,7 @@ def check_open_file(ctx: FileContext, skip: Iterable[str] = ()) -> list[ProblemR
 
 def check_file(item: tuple[str, tuple[str, ...]]) -> FileOutcome:
     """Check one file (runs in a worker process): ``item = (path, skipped checks)``."""
-    from ..fileaccess.rawview import read_checked_record
+    from ..fileaccess.file_access import read_record
 
     path, skip = item
     try:
@@ -74,8 +74,8 @@ def check_file(item: tuple[str, tuple[str, ...]]) -> FileOutcome:
     except OSError as exc:
         return _unreadable(path, ACCESS_MSG, str(exc))
     try:
-        record = read_checked_record(
-            path, lambda view, rec: check_open_file(FileContext(rec, view), skip))
+        record = read_record(
+            path, checks=lambda view, rec: check_open_file(FileContext(rec, view), skip))
     except (DataFileNotFoundError, DataFilePermissionError) as exc:
         return _unreadable(path, ACCESS_MSG, exc.problem)
     except DataFileError as exc:
