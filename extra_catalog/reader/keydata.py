@@ -435,9 +435,9 @@ class KeyData:
     def _train_data(self, fa: FileAccess, ix: int, keep_dims: bool) -> np.ndarray:
         firsts, counts = fa.get_index(self.source, self.index_group)
         first, count = int(firsts[ix]), int(counts[ix])
-        data = read_rows(fa, fa.dataset_path(self.source, self.key), first, count,
+        # Raw values, as EXtra-data gives them per train: strings stay bytes.
+        return read_rows(fa, fa.dataset_path(self.source, self.key), first, count,
                          single=count == 1 and not keep_dims)
-        return _decode_value(data)
 
     def train_from_id(self, tid: int, keep_dims: bool = False) -> Any:
         """``(train_id, data)`` for one train.
@@ -490,9 +490,10 @@ class KeyData:
                 offset += count
 
     def _read_chunk(self, chunk: DataChunk) -> np.ndarray:
+        """The chunk's rows as stored (strings as bytes, as EXtra-data's trains())."""
         out = np.empty((chunk.total_count,) + self.entry_shape, dtype=self.dtype)
         read_chunks([chunk], out, ())
-        return decode_strings(out) if out.dtype.hasobject else out
+        return out
 
     # ---- combining ---------------------------------------------------------------------
 
@@ -524,14 +525,6 @@ def _same_run_keys(*kds: KeyData, same_run: Callable[..., bool]) -> bool:
     from .sourcedata import _MetaView
 
     return same_run(*(_MetaView(kd.files, kd.is_single_run) for kd in kds))
-
-
-def _decode_value(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "surrogateescape")
-    if isinstance(value, np.ndarray) and value.dtype.hasobject:
-        return decode_strings(value)
-    return value
 
 
 def _reduce(data: np.ndarray, reduce_by: str | Callable[[np.ndarray], Any]) -> Any:

@@ -10,7 +10,6 @@ import numpy as np
 from ..exceptions import CorruptFileError
 from ..fileaccess import FileAccess
 from .chunks import open_checked, read_rows
-from .keydata import decode_strings
 
 if TYPE_CHECKING:
     from .collection import DataCollection
@@ -106,7 +105,7 @@ class TrainIterator:
             single = sd.is_control or (count == 1 and not self.keep_dims)
             value = read_rows(fa, fa.dataset_path(source, key), first, count, single=single,
                               ds=self._dataset(fa, source, key))
-            out[key] = _decoded(value)
+            out[key] = value  # as stored: strings stay bytes, as in EXtra-data
         return out
 
     def assemble(self, tid: int) -> dict[Any, Any]:
@@ -126,11 +125,3 @@ class TrainIterator:
             if self.require_all and self._missing_data(tid):
                 continue
             yield tid, self.assemble(tid)
-
-
-def _decoded(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "surrogateescape")
-    if isinstance(value, np.ndarray) and value.dtype.hasobject:
-        return decode_strings(value)
-    return value

@@ -132,7 +132,8 @@ def test_trains_format(run):
         [t for t in range(10000, 10010) if t not in SKIP]
     flat = dict(sel.trains(flat_keys=True, train_range=by_id[[10004]]))
     assert (CAM_OUT, "header.frameNumber") in flat[10004]
-    assert run.train_from_index(-1, devices="M/MOTOR/X")[1]["M/MOTOR/X"]["state.value"] == "ON"
+    # Strings per train are as stored (bytes), as in EXtra-data.
+    assert run.train_from_index(-1, devices="M/MOTOR/X")[1]["M/MOTOR/X"]["state.value"] == b"ON"
     with pytest.raises(TrainIDError):
         run.train_from_id(99)
 
