@@ -41,17 +41,24 @@ def digest(arr: np.ndarray) -> list[Any]:
 
 
 def bare_h5py(spec: dict[str, Any]) -> dict[str, Any]:
-    """Open the file and read the detector rows with h5py alone (first/count known)."""
+    """Read the detector rows with h5py alone (first/count known).
+
+    First opening the file, as a fresh process must; then the next rows
+    from the file already open, as the library's second read.
+    """
     import h5py
 
     h5 = spec["h5"]
-
-    def read() -> np.ndarray:
-        with h5py.File(h5["path"], "r") as f:
-            return f[h5["dataset"]][h5["first"]:h5["first"] + h5["count"]]
-
-    seconds, arr = timed(read)
-    return {"detector": seconds, "digest": digest(arr)}
+    first, count, more = h5["first"], h5["count"], h5["count_more"]
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    with h5py.File(h5["path"], "r") as f:
+        ds = f[h5["dataset"]]
+        arr = ds[first:first + count]
+        out["detector"] = time.perf_counter() - t0
+        out["detector_more"], again = timed(lambda: ds[first + count:first + count + more])
+    out["digest"] = digest(arr) + digest(again)
+    return out
 
 
 def run_operation(lib: Any, op: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +90,10 @@ def run_operation(lib: Any, op: str, spec: dict[str, Any]) -> dict[str, Any]:
         src, key = spec["detector"]
         by_index = lib.by_index
         out["detector"], arr = timed(lambda: run[src, key][by_index[a:a + 10]].ndarray())
-        out["digest"] = digest(arr)
+        # The next 10 trains: the source's metadata is known, the file open.
+        out["detector_more"], again = timed(
+            lambda: run[src, key][by_index[a + 10:a + 20]].ndarray())
+        out["digest"] = digest(arr) + digest(again)
     elif op == "trains":
         selection = [tuple(pair) for pair in spec["selection"]]
         by_index = lib.by_index

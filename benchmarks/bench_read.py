@@ -22,7 +22,9 @@ both sides):
 - 10 trains of one AGIPD module's ``image.data``
   (``run[src, 'image.data'][by_index[a:a + 10]].ndarray()``), next to a bare
   h5py open of the same file and read of the same rows (first/count taken
-  from INDEX beforehand);
+  from INDEX beforehand); then the next 10 trains, next to h5py reading them
+  from the file it has open (extra_catalog has fetched the source's metadata
+  from the catalogue and keeps the file open by then);
 - iterating 10 trains of a selection (``run.select(...).select_trains(...).trains()``).
 
 extra_catalog opens through the catalogue (``$EXTRA_CATALOG_URL``); EXtra-data
@@ -62,7 +64,7 @@ DRIVER = str(Path(__file__).with_name("_read_driver.py"))
 MARKERS = (".complete", ".read-run-complete")  # bench_crawl's tree, or ours
 RUN_MAP = "karabo_data_map.json"
 DETECTOR = "SPB_DET_AGIPD1M-1/DET/0CH0:xtdf"
-FIRST_TRAIN_INDEX = 1505  # 10 trains inside one sequence file (S00015)
+FIRST_TRAIN_INDEX = 1505  # 20 trains inside one sequence file (S00015)
 CONTROL = ("SPB_XTD9_XGM/DOOCS/MAIN", "pulseEnergy.photonFlux.value")
 SELECTION = [("SA1_XTD2_XGM/DOOCS/MAIN", "*"), ("SA1_XTD2_XGM/DOOCS/MAIN:output", "*"),
              ("SPB_IRU_MOTORS/MOTOR/Y", "*"), ("SPB_DET_AGIPD1M-1/DET/8CH0:xtdf", "image.*")]
@@ -98,16 +100,17 @@ def detector_rows(run_dir: Path, first_index: int) -> dict[str, Any]:
         n = len(fa.train_ids)
         if seen + n > first_index:
             pos = first_index - seen
-            if pos + 10 > n:
-                raise SystemExit(f"trains {first_index}+10 straddle {path.name}; pick another")
+            if pos + 20 > n:
+                raise SystemExit(f"trains {first_index}+20 straddle {path.name}; pick another")
             firsts, counts = fa.get_index(DETECTOR, "image")
             first, count = int(firsts[pos]), int(counts[pos:pos + 10].sum())
             fa.close()
             return {"path": str(path), "dataset": f"INSTRUMENT/{DETECTOR}/image/data",
-                    "first": first, "count": count}
+                    "first": first, "count": count,
+                    "count_more": int(counts[pos + 10:pos + 20].sum())}
         seen += n
         fa.close()
-    raise SystemExit(f"the run has fewer than {first_index + 10} trains of {DETECTOR}")
+    raise SystemExit(f"the run has fewer than {first_index + 20} trains of {DETECTOR}")
 
 
 def spec_for(run_dir: Path) -> dict[str, Any]:
@@ -204,6 +207,7 @@ ROWS = [("import the library", "import"),
         ("run.info()", "info"),
         ("control key, whole run", "control"),
         ("AGIPD image.data, 10 trains", "detector"),
+        ("  10 more trains, same source", "detector_more"),
         ("iterate 10 trains of a selection", "trains")]
 
 
@@ -226,10 +230,12 @@ def goals(res: Results) -> list[str]:
     if ours and peer:
         out.append(f"open (again) {peer / ours:.1f}x faster than EXtra-data with its map "
                    f"(goal >= 10x): {'met' if peer / ours >= 10 else 'NOT met'}")
-    det, h5 = res.median("ours", "detector"), res.median("h5py", "detector")
-    if det and h5:
-        out.append(f"detector slice {det / h5:.2f}x bare h5py (goal <= 2x): "
-                   f"{'met' if det / h5 <= 2 else 'NOT met'}")
+    for name, what in (("detector", "first use of the source"),
+                       ("detector_more", "source known, file open")):
+        det, h5 = res.median("ours", name), res.median("h5py", name)
+        if det and h5:
+            out.append(f"detector slice ({what}) {det / h5:.2f}x bare h5py (goal <= 2x): "
+                       f"{'met' if det / h5 <= 2 else 'NOT met'}")
     slower = [label for label, name in ROWS
               if (res.median("ours", name) or 0) > (res.median("peer", name) or float("inf"))]
     if res.times.get(("peer", "open_first")):
