@@ -86,11 +86,19 @@ class SourceReader:
         if first is not None and count is None:
             last = read_array(self.f, path + "/last")
             status = read_array(self.f, path + "/status")
-            if last is not None and status is not None:
+            same_shape = last is not None and status is not None \
+                and first.shape == last.shape == status.shape
+            if same_shape:
                 count = convert_old_index(first, last, status)
-        if first is not None and count is not None:
+        if first is not None and count is not None and first.ndim == count.ndim == 1:
             first = first.astype(np.uint64, copy=False)
             count = count.astype(np.uint64, copy=False)
+        elif first is not None and count is not None:
+            # A damaged index: read the file without this group's data;
+            # extra-data-validate names the problem.
+            self._problem("index_shape", f"{path} first/count are not 1-D ({first.shape}, "
+                          f"{count.shape}): the group's data is left out", source, dataset=path)
+            first = count = np.zeros(0, dtype=np.uint64)
         else:
             self._problem("index_missing", f"no first/count (or last/status) in {path}", source)
             first = count = np.zeros(0, dtype=np.uint64)

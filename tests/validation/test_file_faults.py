@@ -152,3 +152,31 @@ def test_unknown_check_name_is_refused(tmp_path) -> None:
     fa = FileAccess(faulty_file(tmp_path))
     with pytest.raises(ValueError, match="Unknown names passed to --skip: no_such_check"):
         FileValidator(fa, skip_checks=["no_such_check"])
+
+
+def test_index_of_the_wrong_shape_is_named_not_a_crash(tmp_path) -> None:
+    import h5py
+    import numpy as np
+
+    path = faulty_file(tmp_path)
+    with h5py.File(path, "r+") as f:
+        group = f["INDEX/MID_DET/MOTOR/X"]
+        first = group["first"][:]
+        del group["first"]
+        group["first"] = np.stack([first, first], axis=1)
+    problems = _problems(path)
+    assert [(p["check"], p["msg"], p["dataset"]) for p in problems] == [
+        ("index_control", "Index first / count are not 1D", "INDEX/MID_DET/MOTOR/X")]
+
+
+def test_old_index_arrays_of_different_shapes(tmp_path) -> None:
+    import h5py
+
+    path = faulty_file(tmp_path, old_index=True)
+    with h5py.File(path, "r+") as f:
+        group = f["INDEX/MID_DET/MOTOR/X"]
+        status = group["status"][:]
+        del group["status"]
+        group["status"] = status[:4]
+    assert [p["msg"] for p in _problems(path)] == \
+        ["Index first / last / status have different shapes"]
