@@ -145,3 +145,22 @@ def test_raw_and_corrected_in_one_collection(open_, recwarn):
         assert det.data.all_sources == corr_sources
         assert "image.mask" in det and "proc data" in repr(det)
     assert not [w for w in recwarn if FALLBACK in str(w.message)]
+
+
+@pytest.mark.parametrize("cls_name, name, family, n_modules", [
+    ("AGIPD500K", "HED_DET_AGIPD500K2G", "AGIPD", 8),
+    ("LPDSolo", "FXE_DET_LPD_SOLO", "LPD", 1),
+    ("DSSC1M", "SCS_DET_DSSC1M-1", "DSSC", 16),
+])
+def test_other_detector_families(tmp_path, cls_name, name, family, n_modules):
+    import extra_catalog.components as components
+    from extra_catalog import RunDirectory
+    from extra_catalog.testing import XTDFModule, write_run
+
+    write_run(tmp_path, n_trains=2, aggregators={"DET00": [
+        XTDFModule(f"{name}/DET/0CH0", detector=family, frame_shape=(4, 3), frames_per_train=3)]})
+    cls = getattr(components, cls_name)
+    det = cls(RunDirectory(tmp_path), raw=True)
+    assert det.detector_name == name and det.n_modules == n_modules
+    assert det.get_array("image.data").shape[:3] == (1, 2, 3)
+    assert identify_multimod_detectors(RunDirectory(tmp_path)) == {(name, cls)}
