@@ -3,7 +3,9 @@
 This replaces EXtra-data's per-run JSON "run files map". Opening a run lists
 its directory and stats its files once; every file whose (size, mtime,
 inode) matches the catalogue becomes a :class:`FileAccess` built from its
-record, without opening the HDF5 file. New or changed files are read from
+record, without opening the HDF5 file: from the run's outline (trains and
+source names), the details of each source being fetched when first used
+(:mod:`.details`). New or changed files are read from
 disk, so stale metadata is never served. A missing, unreadable, out-of-date
 or busy catalogue never stops anyone from opening data: the files are read
 directly instead.
