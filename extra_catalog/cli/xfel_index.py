@@ -1,8 +1,7 @@
 """``xfel-index``: build, inspect and query the catalogue.
 
 Exit status: 0 success, 1 the command ran but found problems (or, for
-queries, no results), 2 usage errors and bad input, 3 a subcommand that is
-not available yet.
+queries, no results), 2 usage errors and bad input.
 """
 
 from __future__ import annotations

@@ -328,6 +328,20 @@ class MultimodDetectorBase(DetectorNaming):
         return {"mask_key": self._mask_data_key, "mask_bits": mask_bits,
                 "masked_value": masked_value}
 
+    def write_virtual_cxi(self, filename: Any, fillvalues: dict[str, Any] | None = None) -> None:
+        """Write a virtual CXI file giving the detector's frames as one array.
+
+        The file's datasets are virtual views of the module files (nothing
+        is copied): ``entry_1/instrument_1/detector_1/data`` is
+        ``(frame, module, ...)`` with every module of the detector; missing
+        modules and trains read as *fillvalues* (``data``: NaN for floats, 0
+        for integers; ``gain``: 0; ``mask``: 0xffffffff). See
+        :mod:`extra_catalog.components.cxi`.
+        """
+        from .cxi import write_virtual_cxi
+
+        write_virtual_cxi(self, filename, fillvalues)
+
     # ---- kept for code written against old EXtra-data versions ------------------------------
 
     @property

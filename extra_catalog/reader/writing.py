@@ -20,7 +20,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .collection import DataCollection
     from .keydata import KeyData
 
-__all__ = ["WriteError", "write_selection", "write_virtual_selection"]
+__all__ = ["WriteError", "write_h5_atomically", "write_selection", "write_virtual_selection"]
 
 #: Keys copied rather than mapped by write_virtual: small, read like an index.
 COPIED_KEYS = frozenset({"image.pulseId", "image.cellId"})
@@ -55,15 +55,25 @@ def _check_target(dc: DataCollection, target: Path) -> None:
         raise WriteError(f"{target}: the directory {target.parent} is not writable")
 
 
-def _atomic_write(dc: DataCollection, target: str | os.PathLike,
-                  fill: Callable[[h5py.File], None]) -> None:
-    """Run *fill* on a new HDF5 file, then rename it to *target* (replacing it)."""
+def write_h5_atomically(dc: DataCollection, target: str | os.PathLike,
+                        fill: Callable[[h5py.File], None], **file_options: Any) -> None:
+    """Run *fill* on a new HDF5 file, then rename it to *target* (replacing it).
+
+    *dc* is the data being written: its files are never replaced.
+    *file_options* go to :class:`h5py.File` (e.g. ``libver``).
+
+    Raises
+    ------
+    WriteError
+        The target is an input file, its directory is missing or not
+        writable, or writing failed (nothing is left at the target).
+    """
     target = Path(target).absolute()
     _check_target(dc, target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:
-        with h5py.File(tmp, "w") as f:
+        with h5py.File(tmp, "w", **file_options) as f:
             fill(f)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
@@ -237,9 +247,9 @@ def _write(dc: DataCollection, f: h5py.File, virtual: bool) -> None:
 
 def write_selection(dc: DataCollection, filename: str | os.PathLike) -> None:
     """Copy the selected sources, keys and trains of *dc* into a new EuXFEL file."""
-    _atomic_write(dc, filename, lambda f: _write(dc, f, virtual=False))
+    write_h5_atomically(dc, filename, lambda f: _write(dc, f, virtual=False))
 
 
 def write_virtual_selection(dc: DataCollection, filename: str | os.PathLike) -> None:
     """Write a EuXFEL file whose datasets are virtual views of *dc*'s files."""
-    _atomic_write(dc, filename, lambda f: _write(dc, f, virtual=True))
+    write_h5_atomically(dc, filename, lambda f: _write(dc, f, virtual=True))
