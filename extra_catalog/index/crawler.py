@@ -22,6 +22,7 @@ from pathlib import Path
 from ..catalog import (
     Catalog,
     RunInfo,
+    RunProblem,
     UnreadableFile,
     file_stats_below,
     load_run,
@@ -29,6 +30,7 @@ from ..catalog import (
     remove_files,
     remove_run,
     replace_run,
+    replace_run_problems,
     update_files,
 )
 from ..catalog.locality import record_localities
@@ -317,7 +319,18 @@ def _write_run(catalog: Catalog, plan: _RunPlan, summary: CrawlSummary) -> None:
         if plan.diff.removed:
             remove_files(session, info, plan.diff.removed)
         record_localities(session, info.path, plan.localities)
+        readable = kept + [r for r in written if isinstance(r, FileRecord)]
+        run_problems = _run_problems(readable)
+        replace_run_problems(session, info.path, run_problems)
     summary.add_run(plan.is_new, plan.diff, written)
+    summary.problems += [f"{rp.path or info.path}: {rp.problem.message}" for rp in run_problems]
+
+
+def _run_problems(records: list[FileRecord]) -> list[RunProblem]:
+    """The validator's checks across the run's files (overlapping sequences...)."""
+    from ..validation.runchecks import run_run_checks
+
+    return [RunProblem(problem, path) for path, problem in run_run_checks(records)]
 
 
 def run_info(loc: RunLocation, records: list[FileRecord],
