@@ -11,13 +11,17 @@ conditions stay exact up to ``2**64 - 1``.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
+from glob import escape
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..catalog.locality import ON_DISK_LOCALITIES, READABLE_STATES
-from ..catalog.models import File, FileSource, KeysetKey, Problem, Proposal, Run, RunValue, Source
+from ..aliasfile import normalise_alias
+from ..catalog.models import (File, FileSource, KeysetKey, Problem, Proposal, ProposalAlias, Run,
+                              RunValue, Source)
 from .terms import RunQuery, RunValueCondition, control_key_pattern, is_glob, match_names
 
 __all__ = ["RUN_COLUMNS", "runs_select", "run_ids_select", "source_names", "key_names",
@@ -81,9 +85,46 @@ def _conditions(session: Session, q: RunQuery,
     # Key '*' selects a whole source (even one with RUN values only), as in select().
     key = None if q.key == "*" else q.key
     if (q.source is not None and q.source != "*") or key is not None:
-        where.append(_has_source_key(session, q.source or "*", key))
-    where += [_run_value_condition(session, c) for c in q.run_values]
+        where.append(_or_alias(_has_source_key(session, q.source or "*", key),
+                               _alias_condition(session, q.source, key)))
+    where += [_or_alias(_run_value_condition(session, c),
+                        _alias_condition(session, c.source, None, c))
+              for c in q.run_values]
     return where
+
+
+def _or_alias(condition: ColumnElement[bool],
+              alias: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    return condition if alias is None else or_(condition, alias)
+
+
+def _alias_condition(session: Session, name: str | None, key: str | None,
+                     run_value: RunValueCondition | None = None) -> ColumnElement[bool] | None:
+    """Runs of proposals where *name* is an alias, tested on what it stands for.
+
+    A source alias is tested like the source name (with *key* or the
+    run-value condition); a (source, key) alias supplies the key when none
+    is given. None when *name* is a glob or no proposal defines it.
+    """
+    if name is None or any(c in name for c in "*?["):
+        return None
+    rows = session.execute(
+        select(ProposalAlias.proposal_id, ProposalAlias.source, ProposalAlias.key)
+        .where(ProposalAlias.alias == normalise_alias(name))).all()
+    by_target: dict[tuple[str, str | None], list[int]] = {}
+    for proposal_id, source, alias_key in rows:
+        by_target.setdefault((source, alias_key), []).append(proposal_id)
+    conditions = []
+    for (source, alias_key), proposal_ids in sorted(by_target.items(), key=str):
+        pattern = escape(source)
+        if run_value is not None:
+            if alias_key is not None:  # 'SOURCE KEY OP VALUE' needs a source alias
+                continue
+            test = _run_value_condition(session, replace(run_value, source=pattern))
+        else:
+            test = _has_source_key(session, pattern, key if key is not None else alias_key)
+        conditions.append(and_(Run.proposal_id.in_(proposal_ids), test))
+    return or_(*conditions) if conditions else None
 
 
 def _scalar_conditions(session: Session, q: RunQuery) -> list[ColumnElement[bool]]:
