@@ -338,6 +338,36 @@ class XtdfDetectorBase(MultimodDetectorBase):
             raise ValueError(f"masked_data() needs an image.* key, not {key!r}")
         return XtdfMaskedKeyData(self, key, **self._mask_options(mask_bits, masked_value))
 
+    def write_frames(self, filename: Any, trains: Any, pulses: Any) -> None:
+        """Write chosen frames to a new EuXFEL HDF5 file.
+
+        ``(trains[i], pulses[i])`` names one frame by train ID and the pulse
+        ID the detector recorded. Every module source is written with its
+        ``image.*`` keys cut to those frames and its other keys whole.
+
+        Raises
+        ------
+        ValueError
+            *trains* and *pulses* are not 1D arrays of the same length.
+        """
+        from ..reader.writing import write_selection
+
+        trains, pulses = np.asarray(trains), np.asarray(pulses)
+        if trains.ndim != 1 or pulses.ndim != 1:
+            raise ValueError("trains & pulses must be 1D arrays")
+        if trains.shape != pulses.shape:
+            raise ValueError(f"Train & pulse arrays don't match ({trains.shape} != "
+                             f"{pulses.shape})")
+        wanted = set(zip(trains.astype(np.uint64).tolist(), pulses.astype(np.uint64).tolist()))
+        masks = {}
+        for source in self.source_to_modno:
+            kd = self.data[source, "image.pulseId"]
+            pids = kd.ndarray().reshape(kd.shape[0], -1)[:, 0].astype(np.uint64).tolist()
+            tids = kd.train_id_coordinates().tolist()
+            masks[(source, "image")] = np.array([p in wanted for p in zip(tids, pids)],
+                                                dtype=bool)
+        write_selection(self.data, filename, masks)
+
 
 class _AGIPDRawCheck:
     """AGIPD raw data has an extra axis (data/gain); corrected data may be integer."""

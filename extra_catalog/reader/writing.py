@@ -107,8 +107,11 @@ class _Layout:
         """Canonical sources to write (legacy names become links)."""
         return sorted(self.dc.all_sources - self.dc.legacy_sources.keys())
 
-    def record(self, kd: KeyData) -> None:
-        """Note *kd*'s source list entry and per-train counts for INDEX."""
+    def record(self, kd: KeyData, keep: np.ndarray | None = None) -> None:
+        """Note *kd*'s source list entry and per-train counts for INDEX.
+
+        *keep* marks the entries written (all when None).
+        """
         if kd.section == "CONTROL":
             self.source_ids.add(f"CONTROL/{kd.source}")
             index_path = kd.source
@@ -116,8 +119,11 @@ class _Layout:
             self.source_ids.add(f"{kd.section}/{kd.source}/{kd.index_group}")
             index_path = f"{kd.source}/{kd.index_group}"
         if index_path not in self.indexes:
-            counts = kd.data_counts(labelled=False)
-            self.indexes[index_path] = counts.astype(np.uint64)
+            counts = kd.data_counts(labelled=False).astype(np.uint64)
+            if keep is not None:
+                positions = np.searchsorted(self.tids, kd.train_id_coordinates()[keep])
+                counts = np.bincount(positions, minlength=len(self.tids)).astype(np.uint64)
+            self.indexes[index_path] = counts
 
     def add_empty_control(self, f: h5py.File, source: str) -> None:
         """A CONTROL source with RUN values only: an empty group, no entries."""
@@ -205,14 +211,21 @@ def _create_like(f: h5py.File, kd: KeyData, n_rows: int) -> h5py.Dataset:
         shuffle=bool(info.shuffle and chunks))
 
 
-def _copy_key(f: h5py.File, kd: KeyData) -> None:
-    """Copy the selected entries of one key, one contiguous chunk at a time."""
-    ds = _create_like(f, kd, kd.shape[0])
-    cursor = 0
+def _copy_key(f: h5py.File, kd: KeyData, keep: np.ndarray | None = None) -> None:
+    """Copy the selected entries of one key (those *keep* marks), a chunk at a time."""
+    ds = _create_like(f, kd, kd.shape[0] if keep is None else int(keep.sum()))
+    cursor = entry = 0
     for chunk in kd._data_chunks_nonempty:
         n = chunk.total_count
-        ds[cursor:cursor + n] = read_rows(chunk.file, chunk.dataset_path, chunk.first, n)
-        cursor += n
+        wanted = None if keep is None else keep[entry:entry + n]
+        entry += n
+        if wanted is not None and not wanted.any():
+            continue
+        rows = read_rows(chunk.file, chunk.dataset_path, chunk.first, n)
+        if wanted is not None:
+            rows = rows[wanted]
+        ds[cursor:cursor + len(rows)] = rows
+        cursor += len(rows)
 
 
 def _map_key(f: h5py.File, kd: KeyData) -> None:
@@ -220,7 +233,13 @@ def _map_key(f: h5py.File, kd: KeyData) -> None:
     f.create_virtual_dataset(kd.hdf5_data_path, virtual_layout(kd), fillvalue=None)
 
 
-def _write(dc: DataCollection, f: h5py.File, virtual: bool) -> None:
+#: Entries to write of some (source, index group)s: a boolean array over the
+#: entries of each key of the group, in train order.
+RowMasks = dict[tuple[str, str], np.ndarray]
+
+
+def _write(dc: DataCollection, f: h5py.File, virtual: bool,
+           row_masks: RowMasks | None = None) -> None:
     layout = _Layout(dc)
     f.attrs["writer"] = f"extra_catalog {__version__}"
     for source in layout.data_sources():
@@ -229,12 +248,15 @@ def _write(dc: DataCollection, f: h5py.File, virtual: bool) -> None:
             layout.add_empty_control(f, source)  # RUN values only
         for key in sorted(dc.keys_for_source(source)):
             kd = sd[key]
-            mapped = virtual and key not in COPIED_KEYS and kd.dtype.kind != "O"
-            (_map_key if mapped else _copy_key)(f, kd)
+            keep = (row_masks or {}).get((source, kd.index_group))
+            if virtual and key not in COPIED_KEYS and kd.dtype.kind != "O":
+                _map_key(f, kd)
+            else:
+                _copy_key(f, kd, keep)
             target = _attrs_target(f, kd)
             for name, value in kd.attributes().items():
                 target.attrs[name] = value
-            layout.record(kd)
+            layout.record(kd, keep)
         if sd.is_control:
             _copy_run_group(dc, f, source)
         if virtual:
@@ -245,9 +267,15 @@ def _write(dc: DataCollection, f: h5py.File, virtual: bool) -> None:
     layout.write_metadata(f)
 
 
-def write_selection(dc: DataCollection, filename: str | os.PathLike) -> None:
-    """Copy the selected sources, keys and trains of *dc* into a new EuXFEL file."""
-    write_h5_atomically(dc, filename, lambda f: _write(dc, f, virtual=False))
+def write_selection(dc: DataCollection, filename: str | os.PathLike,
+                    row_masks: RowMasks | None = None) -> None:
+    """Copy the selected sources, keys and trains of *dc* into a new EuXFEL file.
+
+    *row_masks* keeps only some entries of some index groups, e.g. chosen
+    detector frames (``{(source, 'image'): mask}``).
+    """
+    write_h5_atomically(dc, filename, lambda f: _write(dc, f, virtual=False,
+                                                       row_masks=row_masks))
 
 
 def write_virtual_selection(dc: DataCollection, filename: str | os.PathLike) -> None:

@@ -1,4 +1,4 @@
-"""write_virtual_cxi and extra-data-make-virtual-cxi: CXI 1.5 files of virtual datasets."""
+"""write_virtual_cxi, extra-data-make-virtual-cxi (CXI 1.5 virtual files) and write_frames."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from extra_catalog import RunDirectory
+from extra_catalog import H5File, RunDirectory
 from extra_catalog.cli.make_virtual_cxi import make_virtual_cxi, parse_number
 from extra_catalog.components import AGIPD1M, JUNGFRAU, LPD1M
 
@@ -137,3 +137,28 @@ def test_command_min_modules_and_errors(runs, tmp_path: Path) -> None:
 def test_fill_value_numbers() -> None:
     assert np.isnan(parse_number("nan"))
     assert parse_number("0xffffffff") == 0xFFFFFFFF and parse_number("-1") == -1.0
+
+
+def test_write_frames_keeps_only_the_chosen_frames(open_, tmp_path: Path) -> None:
+    det = quiet(AGIPD1M, open_("agipd_raw"))
+    pulse_ids = det["image.pulseId"].ndarray()[0].ravel()  # module 0, every frame
+    per_train = 4
+    first_train = pulse_ids[:per_train]
+    trains = np.array([FIRST, FIRST + 1, FIRST + 1, FIRST + 4])
+    pulses = np.array([first_train[1], first_train[0], first_train[2], first_train[1]])
+    det.write_frames(tmp_path / "frames.h5", trains, pulses)
+    out = H5File(tmp_path / "frames.h5")
+    assert out.all_sources == det.data.all_sources
+    for source in sorted(det.source_to_modno):
+        kd = out[source, "image.pulseId"]
+        assert kd.data_counts(labelled=False).tolist() == [1, 2, 0, 0, 1, 0]
+        assert kd.ndarray().ravel().tolist() == pulses.tolist()
+        # Frames are the originals: compare with the same frames read from the run.
+        original = det.data[source, "image.data"].ndarray()
+        tids = det.data[source, "image.data"].train_id_coordinates()
+        pids = det.data[source, "image.pulseId"].ndarray().ravel()
+        chosen = [np.flatnonzero((tids == t) & (pids == p))[0] for t, p in zip(trains, pulses)]
+        np.testing.assert_array_equal(out[source, "image.data"].ndarray(), original[chosen])
+        assert out[source, "header.pulseCount"].shape == (6,)  # other keys whole
+    with pytest.raises(ValueError, match="Train & pulse arrays don't match"):
+        det.write_frames(tmp_path / "x.h5", np.array([1, 2]), np.array([1]))
