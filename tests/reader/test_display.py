@@ -109,15 +109,19 @@ COUNTS_AGGREGATORS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _write_run(path: Path) -> Path:
+    """The run the expected listings above were recorded from."""
     from extra_catalog.testing import write_run
 
-    path = tmp_path_factory.mktemp("display") / "r0001"
     write_run(path, detector="AGIPD1M", n_modules=2, frame_shape=(4, 4), n_trains=10,
               frames_per_train=4, n_control_sources=2,
               legacy_names={"OLD_XGM/DOOCS/MAIN:output": "SA1_XTD2_XGM/DOOCS/MAIN:output"})
     return path
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write_run(tmp_path_factory.mktemp("display") / "r0001")
 
 
 def _printed(capsys: pytest.CaptureFixture[str], call) -> list[str]:
@@ -161,13 +165,9 @@ def test_info_from_the_catalogue_opens_no_file(tmp_path: Path, capsys) -> None:
     from extra_catalog.catalog import init_catalog, open_catalog
     from extra_catalog.fileaccess import hdf5_open_count
     from extra_catalog.index.crawler import CrawlOptions, crawl
-    from extra_catalog.testing import write_run
 
     # A run of its own: no FileAccess of it is registered before the crawl.
-    run_dir = tmp_path / "r0001"
-    write_run(run_dir, detector="AGIPD1M", n_modules=2, frame_shape=(4, 4), n_trains=10,
-              frames_per_train=4, n_control_sources=2,
-              legacy_names={"OLD_XGM/DOOCS/MAIN:output": "SA1_XTD2_XGM/DOOCS/MAIN:output"})
+    run_dir = _write_run(tmp_path / "r0001")
     url = str(tmp_path / "catalog.sqlite")
     init_catalog(url)
     with open_catalog(url) as cat:
