@@ -292,6 +292,33 @@ class MultimodDetectorBase(DetectorNaming):
         """Boolean array (modules, entries): True where a module has data."""
         return self[self._main_data_key].data_availability(module_gaps)
 
+    def plot_data_counts(self) -> Any:
+        """Plot the entries each module recorded in each selected train.
+
+        An image with a row per module of the detector (modules without data
+        stay empty) and a column per train, coloured by the number of entries
+        (frames for AGIPD/LPD/DSSC). Answered from the INDEX: no file is read.
+        Needs matplotlib; returns the ``Axes``.
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as err:
+            raise ImportError("plot_data_counts needs matplotlib: pip install matplotlib") from err
+        counts = np.zeros((self.n_modules, len(self.train_ids)), dtype=np.float64)
+        counts[:] = np.nan
+        for modno, kd in self._module_keydata(self._main_data_key).items():
+            counts[modno - self._modnos_start_at] = kd.data_counts(labelled=False)
+        fig, ax = plt.subplots(figsize=(9, max(3, self.n_modules / 3)))
+        image = ax.imshow(counts, aspect="auto", interpolation="nearest",
+                          extent=(-0.5, len(self.train_ids) - 0.5,
+                                  self._modnos_start_at + self.n_modules - 0.5,
+                                  self._modnos_start_at - 0.5))
+        fig.colorbar(image, ax=ax, label="entries per train")
+        ax.set_xlabel("Train ID index")
+        ax.set_ylabel("Module")
+        ax.set_title(f"{self.detector_name}: data counts")
+        return ax
+
     def masked_data(self, key: str | None = None, *, mask_bits: Any = None,
                     masked_value: Any = np.nan) -> Any:
         """Corrected data with the pixels flagged in the correction mask replaced.

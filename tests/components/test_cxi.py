@@ -1,4 +1,4 @@
-"""write_virtual_cxi, extra-data-make-virtual-cxi (CXI 1.5 virtual files) and write_frames."""
+"""Writing from detectors (virtual CXI files, write_frames, extra-data-make-virtual-cxi); data count plots."""
 
 from __future__ import annotations
 
@@ -162,3 +162,19 @@ def test_write_frames_keeps_only_the_chosen_frames(open_, tmp_path: Path) -> Non
         assert out[source, "header.pulseCount"].shape == (6,)  # other keys whole
     with pytest.raises(ValueError, match="Train & pulse arrays don't match"):
         det.write_frames(tmp_path / "x.h5", np.array([1, 2]), np.array([1]))
+
+
+def test_plot_data_counts(open_) -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    det = quiet(AGIPD1M, open_("gaps"))
+    ax = det.plot_data_counts()
+    image = ax.get_images()[0].get_array()
+    assert image.shape == (16, 6)
+    assert image[0].tolist() == [4] * 6  # module 0 has 4 frames in every train
+    assert image[3].tolist()[2:4] == [0, 0]  # module 3 misses two trains
+    assert image[1].mask.all()  # a module that never recorded: empty
+    assert ax.get_title() == "SPB_DET_AGIPD1M-1: data counts"
+    plt.close("all")
