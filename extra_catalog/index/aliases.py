@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..aliasfile import AliasFileError, Target, load_alias_file, normalise_alias
 from ..catalog import Catalog
-from ..catalog.aliases import replace_proposal_aliases
+from ..catalog.aliases import recorded_aliases, replace_proposal_aliases
 from .layout import RunLocation
 
 __all__ = ["ALIAS_FILE", "proposal_dir", "record_aliases"]
@@ -43,6 +43,8 @@ def record_aliases(catalog: Catalog, proposal_dirs: Mapping[int, Path]) -> list[
     A proposal without an alias file has its recorded aliases removed.
     """
     errors = []
+    # One read for all: re-crawling an unchanged tree writes nothing here.
+    stored = recorded_aliases(catalog, list(proposal_dirs))
     for proposal, directory in sorted(proposal_dirs.items()):
         path = directory / ALIAS_FILE
         try:
@@ -51,6 +53,7 @@ def record_aliases(catalog: Catalog, proposal_dirs: Mapping[int, Path]) -> list[
             log.warning("aliases of proposal %d not updated: %s", proposal, err)
             errors.append(f"{path}: {err}")
             continue
-        if replace_proposal_aliases(catalog, proposal, aliases):
+        if aliases != stored.get(proposal, {}) and replace_proposal_aliases(
+                catalog, proposal, aliases):
             log.info("recorded %d aliases of proposal %d", len(aliases), proposal)
     return errors
