@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from ._options import catalog_errors, catalog_option, run_filter_arguments, run_filter_options
-from .query import _open, _output_options, _plain
+from .query import _emit, _open, _output_options, _plain
 
 #: Columns shown, from the ``problems`` view.
 COLUMNS = ("proposal", "run", "data_category", "file", "check_name", "message", "source",
@@ -67,26 +67,5 @@ def problems(catalog: str | None, checks: tuple[str, ...], summary: bool, fmt: s
         frame = frame[list(COLUMNS)].copy()
         # A column with missing values comes back as float: show IDs as integers.
         frame["train_id"] = [None if _plain(v) is None else int(v) for v in frame["train_id"]]
-    _print(frame, fmt)
+    _emit(frame, fmt, "no problems recorded for the matching runs")
     sys.exit(1 if len(frame) else 0)
-
-
-def _print(frame: Any, fmt: str | None) -> None:
-    import json
-
-    columns = [str(c) for c in frame.columns]
-    rows = [[_plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    if fmt == "csv":
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
-    elif fmt == "json":
-        click.echo(json.dumps([dict(zip(columns, row)) for row in rows], indent=1, default=str))
-    elif rows:
-        from ._table import format_table
-
-        click.echo(format_table(columns, rows))
-    else:
-        click.echo("no problems recorded for the matching runs", err=True)

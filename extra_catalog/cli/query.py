@@ -58,6 +58,8 @@ def query(catalog: str | None, fmt: str | None, admin: bool, timeout: float | No
     with _open(Catalog, catalog, admin, timeout) as cat:
         frame = cat.runs(**arguments)
     _emit(frame, fmt)
+    if frame.empty:
+        sys.exit(1)
 
 
 @click.command()
@@ -88,6 +90,8 @@ def sql(catalog: str | None, statement: str, params: tuple[str, ...], fmt: str |
     with _open(Catalog, catalog, admin, timeout) as cat:
         frame = cat.sql(statement, values)
     _emit(frame, fmt)
+    if frame.empty:
+        sys.exit(1)
 
 
 def _open(catalog_class: Any, url: str | None, admin: bool, timeout: float | None) -> Any:
@@ -127,8 +131,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _emit(frame: Any, fmt: str | None) -> None:
-    """Print the frame as a table, CSV or JSON; exit 1 when it is empty."""
+def _emit(frame: Any, fmt: str | None, empty: str = "no matching rows") -> None:
+    """Print the frame as a table, CSV or JSON (*empty* on stderr for an empty table)."""
     import json
 
     columns = [str(c) for c in frame.columns]
@@ -147,6 +151,4 @@ def _emit(frame: Any, fmt: str | None) -> None:
 
         click.echo(format_table(columns, rows))
     else:
-        click.echo("no matching rows", err=True)
-    if not rows:
-        sys.exit(1)
+        click.echo(empty, err=True)
