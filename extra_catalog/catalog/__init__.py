@@ -1,8 +1,9 @@
 """The catalogue: SQL storage of what the crawler learnt about runs and files.
 
-This is the only package that imports SQLAlchemy. It takes and returns plain
-records (:mod:`extra_catalog.records`, :mod:`extra_catalog.catalog.records`),
-never ORM objects.
+This is the only package that imports SQLAlchemy, and only when one of its
+names is first used. It takes and returns plain records
+(:mod:`extra_catalog.records`, :mod:`extra_catalog.catalog.records`), never ORM
+objects.
 
 Typical use::
 
@@ -14,26 +15,44 @@ Typical use::
         run = load_run(catalog, run_info.path)
 """
 
-from .engine import Catalog, default_catalog_path, resolve_url
-from .records import FileStat, ProposalSummary, RunInfo, RunProblem, RunRecord, RunSummary, UnreadableFile
-from .schema import head_revision, init_catalog, open_catalog, upgrade_catalog
-from .store import (
-    RunKey,
-    file_stats,
-    file_stats_below,
-    last_crawled,
-    list_proposals,
-    list_runs,
-    load_run,
-    mark_crawled,
-    mark_crawled_many,
-    record_problem,
-    remove_files,
-    remove_run,
-    replace_run,
-    replace_run_problems,
-    update_files,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Names are imported on first use: the reading path imports the plain
+# records and the outline reader without loading SQLAlchemy (~0.3 s).
+_LAZY: dict[str, str] = {
+    "Catalog": ".engine",
+    "default_catalog_path": ".engine",
+    "resolve_url": ".engine",
+    "FileStat": ".records",
+    "ProposalSummary": ".records",
+    "RunInfo": ".records",
+    "RunProblem": ".records",
+    "RunRecord": ".records",
+    "RunSummary": ".records",
+    "UnreadableFile": ".records",
+    "head_revision": ".schema",
+    "init_catalog": ".schema",
+    "open_catalog": ".schema",
+    "upgrade_catalog": ".schema",
+    "RunKey": ".store",
+    "file_stats": ".store",
+    "file_stats_below": ".store",
+    "last_crawled": ".store",
+    "list_proposals": ".store",
+    "list_runs": ".store",
+    "load_run": ".store",
+    "mark_crawled": ".store",
+    "mark_crawled_many": ".store",
+    "record_problem": ".store",
+    "remove_files": ".store",
+    "remove_run": ".store",
+    "replace_run": ".store",
+    "replace_run_problems": ".store",
+    "update_files": ".store",
+}
 
 __all__ = [
     "Catalog",
@@ -66,3 +85,17 @@ __all__ = [
     "mark_crawled_many",
     "last_crawled",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -31,6 +31,7 @@ from ..exceptions import (
     CatalogLockedError,
     NotACatalogError,
 )
+from .location import ENV_URL, default_catalog_path
 
 __all__ = [
     "ENV_URL",
@@ -44,23 +45,8 @@ __all__ = [
     "Catalog",
 ]
 
-#: Environment variable naming the catalogue URL.
-ENV_URL = "EXTRA_CATALOG_URL"
 #: Seconds an SQLite writer waits for another writer before giving up.
 BUSY_TIMEOUT = 60.0
-
-
-def default_catalog_path() -> Path:
-    """Return the per-user default catalogue file.
-
-    ``$XDG_DATA_HOME/extra_catalog/catalog.sqlite``; per the XDG base directory
-    specification, an unset, empty or relative ``XDG_DATA_HOME`` means
-    ``~/.local/share``.
-    """
-    data_home = os.environ.get("XDG_DATA_HOME", "")
-    if not data_home or not os.path.isabs(data_home):
-        data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(data_home) / "extra_catalog" / "catalog.sqlite"
 
 
 def resolve_url(url: str | os.PathLike[str] | None = None) -> str:

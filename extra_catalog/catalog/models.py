@@ -335,3 +335,21 @@ class Problem(Base):
     train_id: Mapped[int | None] = mapped_column(UInt64)
     # ProblemRecord.details as a JSON list of [name, value] pairs, NULL if none.
     details: Mapped[str | None] = mapped_column(Text)
+
+
+class RunOutline(Base):
+    """What opening a run needs, in one row: a derived copy of its tables.
+
+    ``blob`` is :func:`extra_catalog.catalog.outline.encode_outline` of the
+    run's files, train IDs, source names and problems, in the encoding
+    ``format``. Every write of a run replaces it in the same transaction
+    (:mod:`extra_catalog.catalog.outlines`); a missing row or another format
+    only means opening reads the tables instead.
+    """
+
+    __tablename__ = "run_outlines"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    format: Mapped[int] = mapped_column(Integer)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)

@@ -13,10 +13,12 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import LargeBinary, text
+from sqlalchemy import LargeBinary, select, text
 
 from ..records import SourceRecord
 from ._read import assemble_sources, load_run_record
+from .models import RunOutline
+from .outline import OUTLINE_FORMAT, OutlineError, decode_outline
 from .records import FileStat, RunRecord
 from .store import RunKey, Target, _require_run, _unit
 from .types import UInt64
@@ -55,6 +57,13 @@ def load_run_outline(target: Target, key: RunKey) -> RunRecord:
     """
     with _unit(target, write=False) as session:
         run, proposal = _require_run(session, key)
+        stored = session.execute(select(RunOutline.format, RunOutline.blob)
+                                 .where(RunOutline.run_id == run.id)).first()
+        if stored is not None and stored.format == OUTLINE_FORMAT:
+            try:
+                return decode_outline(stored.blob)
+            except OutlineError:
+                pass  # damaged: the tables are the truth
         return load_run_record(session, run, proposal, details=False)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..records import FileRecord, ProblemRecord
 
-__all__ = ["RunInfo", "UnreadableFile", "RunProblem", "RunRecord", "RunSummary", "FileStat",
-           "ProposalSummary"]
+__all__ = ["RunInfo", "UnreadableFile", "RunProblem", "RunRecord", "RunTrains", "RunSummary",
+           "FileStat", "ProposalSummary"]
 
 #: ``(size, mtime, inode)`` of a file, as ``os.stat`` gave them when it was read.
 FileStat = tuple[int, float, int]
@@ -166,6 +166,26 @@ class RunProblem:
 
 
 @dataclass(frozen=True)
+class RunTrains:
+    """Train facts over all the readable files of a run, stored with its outline.
+
+    Attributes
+    ----------
+    train_ids, valid_train_ids : bytes
+        Encoded (``codec.encode_array``) sorted unions of the files' train
+        IDs, all of them and the good ones only.
+    disjoint : bool
+        Every file's train IDs strictly increase, and the files sharing a
+        source name hold disjoint train ranges: no source can have a train
+        twice, so opening the whole run need not check.
+    """
+
+    train_ids: bytes
+    valid_train_ids: bytes
+    disjoint: bool
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """A catalogued run with all its files, as :func:`load_run` returns it.
 
@@ -182,6 +202,9 @@ class RunRecord:
         Problems recorded with :func:`record_problem`, in recording order.
     indexed_at : datetime
         When the run was last written (UTC).
+    trains : RunTrains or None
+        Facts over all the files, when loaded from a stored outline (not
+        compared: derived from the rest).
     """
 
     info: RunInfo
@@ -190,6 +213,7 @@ class RunRecord:
     changed: tuple[str, ...] = ()
     problems: tuple[RunProblem, ...] = ()
     indexed_at: datetime | None = None
+    trains: RunTrains | None = field(default=None, compare=False, repr=False)
 
     def file(self, path_or_name: str) -> FileRecord:
         """Return the record of a file given by path or name (KeyError if absent)."""

@@ -33,6 +33,7 @@ from . import _write
 from ._read import load_run_record, run_info
 from .engine import Catalog
 from .models import File, Problem, Proposal, Run
+from .outlines import mark_stale
 from .records import (FileStat, ProposalSummary, RunInfo, RunProblem, RunRecord, RunSummary,
                       UnreadableFile)
 from .types import UINT64_MAX
@@ -209,6 +210,7 @@ def replace_run(target: Target, info: RunInfo,
         session.flush()
         _write.insert_files(session, run.id, readable, unreadable, changed_names)
         _write.prune_shared(session, old_keysets, old_value_sets)
+        mark_stale(session, run.id)
 
 
 def update_files(target: Target, info: RunInfo,
@@ -247,6 +249,7 @@ def update_files(target: Target, info: RunInfo,
         _write.insert_files(session, run_id, readable, unreadable, changed_names)
         _write.prune_shared(session, *refs)
         _refresh_run(session, run_id, info, run_path)
+        mark_stale(session, run_id)
 
 
 def remove_files(target: Target, info: RunInfo, paths: Collection[str]) -> int:
@@ -271,6 +274,7 @@ def remove_files(target: Target, info: RunInfo, paths: Collection[str]) -> int:
         refs = _write.delete_files(session, run.id, names)
         _write.prune_shared(session, *refs)
         _refresh_run(session, run.id, info, run.path)
+        mark_stale(session, run.id)
         session.refresh(run)
         return before - run.n_files
 
@@ -387,6 +391,7 @@ def record_problem(target: Target, key: RunKey, problem: ProblemRecord, *,
                 raise CatalogError(f"{path}: no such file in catalogued run {run.path}")
         _check_uint64(problem.train_id, "problem train ID", path or run.path)
         session.execute(insert(Problem), [_write.problem_row(run.id, file_id, None, problem)])
+        mark_stale(session, run.id)
         return RunProblem(problem, None if path is None else os.path.join(run.path, name))
 
 
@@ -420,6 +425,7 @@ def replace_run_problems(target: Target, key: RunKey, problems: Sequence[RunProb
             rows.append(_write.problem_row(run.id, ids.get(name), None, rp.problem))
         if rows:
             session.execute(insert(Problem), rows)
+        mark_stale(session, run.id)
 
 
 def mark_crawled(target: Target, proposal: int, *, instrument: str, cycle: str,

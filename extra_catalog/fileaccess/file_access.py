@@ -90,6 +90,39 @@ def _restore(filename: str, record: FileRecord | None) -> FileAccess:
     return FileAccess.from_record(record)
 
 
+class _Layout:
+    """The per-section source sets of a file, shared by files with the same sources."""
+
+    __slots__ = ("sections", "control", "instrument", "reduction", "errata")
+
+    def __init__(self, sections: dict[str, str]) -> None:
+        by_section: dict[str, set[str]] = {}
+        for name, section in sections.items():
+            by_section.setdefault(section, set()).add(name)
+        self.sections = sections
+        self.control = frozenset(by_section.get("CONTROL", ()))
+        self.instrument = frozenset(by_section.get("INSTRUMENT", ()))
+        self.reduction = frozenset(by_section.get("REDUCTION", ()))
+        self.errata = frozenset(by_section.get("ERRATA", ()))
+
+
+# Sequence files of one aggregator share one tuple of source records (the
+# catalogue's outline decodes each distinct list once): one layout per
+# tuple. Keyed by id(); the entry holds the tuple, so the id stays its own.
+_layouts: dict[int, tuple[tuple[SourceRecord, ...], _Layout]] = {}
+
+
+def _layout_of(sources: tuple[SourceRecord, ...]) -> _Layout:
+    found = _layouts.get(id(sources))
+    if found is not None and found[0] is sources:
+        return found[1]
+    layout = _Layout({s.name: s.section for s in sources})
+    if len(_layouts) > 4096:
+        _layouts.clear()
+    _layouts[id(sources)] = (sources, layout)
+    return layout
+
+
 class FileAccess:
     """Access to one EuXFEL HDF5 file.
 
@@ -136,7 +169,7 @@ class FileAccess:
                           "1.1. If you have issues accessing these files, please contact "
                           "da-support@xfel.eu.", UserWarning, stacklevel=2)
         sections = {name: section for name, (section, _) in basics.sources.items()}
-        inst = cls._build(basics.record, sections, is_voview)
+        inst = cls._build(basics.record, _Layout(sections), is_voview, path)
         inst._basics = basics
         inst.metadata_fstat = st
         with _registry_lock:
@@ -178,27 +211,39 @@ class FileAccess:
         the file when that gives None (if the file is still the one
         *record* describes).
         """
-        path = os.path.abspath(record.path)
-        with _registry_lock:
-            existing = _registry.get(path)
-            if existing is not None and (existing._head.size, existing._head.mtime) == (
-                record.size, record.mtime
-            ):
-                if details is None:
-                    existing._adopt(record)
-                return existing
-            sections = {s.name: s.section for s in record.sources}
-            inst = cls._build(record, sections, os.path.basename(path) == "overview.h5")
-            if details is None:
-                inst._record = record
-                inst._src_records = {s.name: s for s in record.sources}
-            else:
-                inst._details = details
-            _registry[path] = inst
-            return inst
+        return cls.from_records([record], details)[0]
 
     @classmethod
-    def _build(cls, head: FileRecord, sections: dict[str, str], is_voview: bool) -> FileAccess:
+    def from_records(cls, records: list[FileRecord],
+                     details: SourceDetails | None = None) -> list[FileAccess]:
+        """:meth:`from_record` for each of *records* (the files of a run, say)."""
+        out = []
+        with _registry_lock:
+            for record in records:
+                path = record.path
+                if not path.startswith("/") or "/." in path or "//" in path:
+                    path = os.path.abspath(path)  # (catalogue paths are already normal)
+                existing = _registry.get(path)
+                if existing is not None and (existing._head.size, existing._head.mtime) == (
+                        record.size, record.mtime):
+                    if details is None:
+                        existing._adopt(record)
+                    out.append(existing)
+                    continue
+                inst = cls._build(record, _layout_of(record.sources),
+                                  path.endswith("/overview.h5"), path)
+                if details is None:
+                    inst._record = record
+                    inst._src_records = {s.name: s for s in record.sources}
+                else:
+                    inst._details = details
+                _registry[path] = inst
+                out.append(inst)
+        return out
+
+    @classmethod
+    def _build(cls, head: FileRecord, layout: _Layout, is_voview: bool,
+               filename: str) -> FileAccess:
         self = object.__new__(cls)
         self._head = head  # the record, complete or without its sources
         self._record: FileRecord | None = None
@@ -207,22 +252,19 @@ class FileAccess:
         self._details: SourceDetails | None = None
         self._src_problems: dict[str, tuple[ProblemRecord, ...]] = {}
         self._lock = threading.Lock()
-        self.filename = os.path.abspath(head.path)
+        self.filename = filename  # absolute and normalised
         self.format_version = head.format_version
         self.is_voview = is_voview
-        self._sections = sections
-        by_section: dict[str, set[str]] = {}
-        for name, section in sections.items():
-            by_section.setdefault(section, set()).add(name)
-        self.control_sources = frozenset(by_section.get("CONTROL", ()))
+        self._sections = layout.sections
+        self.control_sources = layout.control
         self.legacy_sources = dict(head.legacy_sources)
         # As in EXtra-data, legacy names are listed among the instrument
         # sources (they are in the file's source list); legacy_sources says
         # which ones they are.
-        self.instrument_sources = frozenset(by_section.get("INSTRUMENT", ())) | frozenset(
-            self.legacy_sources)
-        self.reduction_sources = frozenset(by_section.get("REDUCTION", ()))
-        self.errata_sources = frozenset(by_section.get("ERRATA", ()))
+        self.instrument_sources = layout.instrument | frozenset(
+            self.legacy_sources) if self.legacy_sources else layout.instrument
+        self.reduction_sources = layout.reduction
+        self.errata_sources = layout.errata
         self._index_cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._keys_cache: dict[str, dict[str, KeyRecord]] = {}
         return self

@@ -34,6 +34,7 @@ from ..catalog import (
     update_files,
 )
 from ..catalog.locality import record_localities
+from ..catalog.outlines import build_missing_outlines
 from ..catalog.statistics import refresh_statistics
 from ..exceptions import CatalogConnectionError, CatalogLockedError, ExtraCatalogError
 from ..records import FileRecord, ProblemRecord
@@ -163,6 +164,8 @@ def crawl(catalog: Catalog, roots: Sequence[str | os.PathLike],
         summary.skipped_links += [str(p) for p in links]
         _remove_vanished(catalog, stored, options, summary)
     _read_and_commit(catalog, plans, options, summary, progress)
+    # Runs catalogued by older code get the outline open_run reads.
+    build_missing_outlines(catalog)
     if summary.runs_new or summary.runs_changed or summary.runs_removed:
         # SQLite plans cross-run queries badly without them (catalog.statistics).
         refresh_statistics(catalog)

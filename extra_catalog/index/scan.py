@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["FileStat", "RunDiff", "list_run_files", "diff_run"]
 
@@ -19,9 +20,11 @@ __all__ = ["FileStat", "RunDiff", "list_run_files", "diff_run"]
 IGNORED_NAMES = frozenset({"overview.h5"})
 
 
-@dataclass(frozen=True)
-class FileStat:
-    """What ``stat`` says about one file; ``error`` is set when it could not be read."""
+class FileStat(NamedTuple):
+    """What ``stat`` says about one file; ``error`` is set when it could not be read.
+
+    A named tuple: a run's listing makes hundreds, each time it is opened.
+    """
 
     name: str
     size: int = 0
@@ -88,7 +91,8 @@ def list_run_files(run_dir: str | os.PathLike, root: str | None = None) -> list[
                 out.append(FileStat(entry.name, error=f"cannot stat: {exc.strerror or exc}"))
                 continue
             out.append(FileStat(entry.name, st.st_size, st.st_mtime, st.st_ino))
-    return sorted(out, key=lambda f: f.name)
+    out.sort()  # by name: names are unique in a directory
+    return out
 
 
 def diff_run(files: list[FileStat],

@@ -70,7 +70,8 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
     def __init__(self, files: Iterable[FileAccess], sources_data: dict[str, SourceData] | None = None,
                  train_ids: Any = None, aliases: dict[str, Any] | None = None,
                  ctx_closes: bool = False, *, inc_suspect_trains: bool = True,
-                 is_single_run: bool = False, alias_files: Sequence[Any] | None = None) -> None:
+                 is_single_run: bool = False, alias_files: Sequence[Any] | None = None,
+                 _disjoint: bool = False) -> None:
         self.files: list[FileAccess] = list(files)
         self.ctx_closes = ctx_closes
         self.inc_suspect_trains = inc_suspect_trains
@@ -85,7 +86,8 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
         if sources_data is None:
             sources_data = self._sources_from_files()
         self._sources_data: dict[str, SourceData] = sources_data
-        self._check_source_conflicts()
+        if not _disjoint:  # (known when the catalogue checked these files)
+            self._check_source_conflicts()
         self.control_sources = frozenset(
             n for n, sd in sources_data.items() if sd.section == "CONTROL")
         self.instrument_sources = frozenset(
@@ -96,17 +98,22 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
     def _sources_from_files(self) -> dict[str, SourceData]:
         by_source: dict[tuple[str, str], list[FileAccess]] = {}
         legacy: dict[str, str] = {}
-        for f in self.files:
-            for name in sorted(f.control_sources):
-                by_source.setdefault((name, "CONTROL"), []).append(f)
-            for name in sorted(f.instrument_sources):
-                by_source.setdefault((name, "INSTRUMENT"), []).append(f)
-            for old, new in f.legacy_sources.items():
-                # A legacy name reads the canonical source's data through its link.
-                listed = by_source.setdefault((old, f.source_section(new)), [])
-                if not listed or listed[-1] is not f:
-                    listed.append(f)
-                legacy[old] = new
+        ordered: dict[int, list[tuple[str, str]]] = {}  # sorted once per shared set
+        for files in _runs_of_same_sources(self.files):
+            for names, section in ((files[0].control_sources, "CONTROL"),
+                                   (files[0].instrument_sources, "INSTRUMENT")):
+                keys = ordered.get(id(names))
+                if keys is None:
+                    keys = ordered[id(names)] = [(n, section) for n in sorted(names)]
+                for key in keys:
+                    by_source.setdefault(key, []).extend(files)
+            for f in files:
+                for old, new in f.legacy_sources.items():
+                    # A legacy name reads the canonical source's data through its link.
+                    listed = by_source.setdefault((old, f.source_section(new)), [])
+                    if not listed or listed[-1] is not f:
+                        listed.append(f)
+                    legacy[old] = new
         return {
             name: SourceData(name, sel_keys=None, train_ids=self._tids, files=files,
                              section=section, canonical_name=legacy.get(name, name),
@@ -316,3 +323,21 @@ def _repeats_a_train(per_file: list[np.ndarray]) -> bool:
 
 class NoUsableFilesError(ExtraCatalogError):
     """None of the files given to :meth:`DataCollection.from_paths` could be opened."""
+
+
+def _runs_of_same_sources(files: list[FileAccess]) -> list[list[FileAccess]]:
+    """Consecutive files sharing their control and instrument source sets, in order.
+
+    The sequence files of one aggregator share the same set objects (see
+    ``FileAccess.from_records``); a file with legacy names is alone.
+    """
+    runs: list[list[FileAccess]] = []
+    last: tuple[int, int] | None = None
+    for f in files:
+        key = (id(f.control_sources), id(f.instrument_sources))
+        if key == last and not f.legacy_sources:
+            runs[-1].append(f)
+        else:
+            runs.append([f])
+            last = None if f.legacy_sources else key
+    return runs

@@ -17,11 +17,13 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..fileaccess import FileAccess
-from ..records import SourceRecord
+from ..records import FileRecord, SourceRecord
 
 __all__ = ["CatalogDetails", "shared_catalog"]
 
@@ -75,12 +77,14 @@ class CatalogDetails:
 
     Parameters
     ----------
-    catalog : Catalog
-        An open catalogue.
+    catalog : Catalog or callable
+        An open catalogue, or a function giving it (called on the first
+        fetch: opening a run does not open the SQLAlchemy catalogue).
     run_dir : path
         The run directory, as catalogued.
-    stats : dict of str to (size, mtime, inode)
-        The files as they were when the run was opened.
+    stats : mapping of str to (size, mtime, inode) or to FileRecord
+        The files as they were when the run was opened (records: their
+        stat is taken when first needed).
     """
 
     #: After this many single sources, the rest of the run is loaded in one go
@@ -88,14 +92,20 @@ class CatalogDetails:
     BULK_AFTER = 16
 
     def __init__(self, catalog: Any, run_dir: str | os.PathLike[str],
-                 stats: dict[str, tuple[int, float, int]]) -> None:
+                 stats: Mapping[str, tuple[int, float, int] | FileRecord]) -> None:
         self.catalog = catalog
         self.run_dir = str(Path(run_dir))
-        self.stats = dict(stats)
+        self._stats = stats
         self._by_source: dict[str, dict[str, SourceRecord]] = {}
         self._everything = False
         self._lock = threading.Lock()
         self.queries = 0  # round trips made, for tests and curious users
+
+    @cached_property
+    def stats(self) -> dict[str, tuple[int, float, int]]:
+        """``{file name: (size, mtime, inode)}`` as the run was opened."""
+        return {name: v if isinstance(v, tuple) else (v.size, v.mtime, v.inode)
+                for name, v in self._stats.items()}
 
     def __call__(self, fa: FileAccess, source: str) -> SourceRecord | None:
         name = os.path.basename(fa.filename)
@@ -111,7 +121,8 @@ class CatalogDetails:
         bulk = len(self._by_source) >= self.BULK_AFTER
         self.queries += 1
         try:
-            loaded = load_source_details(self.catalog, self.run_dir, None if bulk else source)
+            catalog = self.catalog() if callable(self.catalog) else self.catalog
+            loaded = load_source_details(catalog, self.run_dir, None if bulk else source)
         except Exception as exc:  # noqa: BLE001 - the files are still there to read
             log.info("catalogue details of %s in %s not loaded (%s): reading the files",
                      source, self.run_dir, exc)

@@ -21,6 +21,9 @@ _NUMBER_TYPES = (np.number, np.bool_)
 
 def as_tids(train_ids: Any) -> np.ndarray:
     """Train IDs as a read-only uint64 array."""
+    if (isinstance(train_ids, np.ndarray) and train_ids.dtype == np.uint64
+            and train_ids.ndim == 1 and not train_ids.flags.writeable):
+        return train_ids  # (shared by a collection's sources)
     arr = np.asarray(train_ids if len(train_ids) else [], dtype=np.uint64)
     arr.flags.writeable = False
     return arr

@@ -49,20 +49,32 @@ def _proposal_number(proposal: Any) -> int | None:
     return None
 
 
-def _catalogued_proposal_dir(number: int, root: Path) -> Path | None:
-    """The proposal directory the catalogue knows for *number* below *root*, if any."""
+def _catalogued_run_paths(number: int) -> list[str]:
+    """Paths of the runs the default catalogue knows for a proposal number."""
+    from ..catalog.location import plain_sqlite_path
+    from ..catalog.quickread import quick_catalog
+
+    path = plain_sqlite_path(None)
+    if path is not None:  # an SQLite file: read without SQLAlchemy
+        quick = quick_catalog(path)
+        found = None if quick is None else quick.run_paths(number)
+        if found is not None or quick is None:
+            return found or []
     from ..catalog import list_runs
     from .details import shared_catalog
 
+    catalog = shared_catalog(None)
+    return [] if catalog is None else [run.info.path for run in list_runs(catalog, proposal=number)]
+
+
+def _catalogued_proposal_dir(number: int, root: Path) -> Path | None:
+    """The proposal directory the catalogue knows for *number* below *root*, if any."""
     try:
-        catalog = shared_catalog(None)
-        if catalog is None:
-            return None
-        runs = list_runs(catalog, proposal=number)
+        paths = _catalogued_run_paths(number)
     except Exception:  # noqa: BLE001 - the catalogue only saves a glob
         return None
-    for run in runs:
-        prop_dir = Path(run.info.path).parent.parent
+    for path in paths:
+        prop_dir = Path(path).parent.parent
         if prop_dir.name == f"p{number:06d}" and root in prop_dir.parents and prop_dir.is_dir():
             return prop_dir
     return None
@@ -150,8 +162,16 @@ def RunDirectory(path: str | os.PathLike, include: str = "*",
         No such directory, or no file selected.
     """
     opened = open_run_files(path, include, file_filter, catalog=catalog)
+    known: dict[str, Any] = {}
+    if opened.trains is not None:  # the catalogue's facts over exactly these files
+        from ..fileaccess.codec import decode_array
+
+        facts = opened.trains
+        known = {"train_ids": decode_array(
+                     facts.train_ids if inc_suspect_trains else facts.valid_train_ids),
+                 "_disjoint": facts.disjoint}
     return _collection_class()(opened.files, ctx_closes=True, is_single_run=True,
-                               inc_suspect_trains=inc_suspect_trains)
+                               inc_suspect_trains=inc_suspect_trains, **known)
 
 
 def H5File(path: str | os.PathLike, *, inc_suspect_trains: bool = True) -> Any:

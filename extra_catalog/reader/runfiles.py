@@ -28,10 +28,14 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..exceptions import ExtraCatalogError
 from ..fileaccess import FileAccess
 from ..fileaccess.file_access import read_record
+from ..catalog.location import plain_sqlite_path
+from ..catalog.quickread import quick_catalog
+from ..catalog.records import RunRecord, RunTrains
 from ..index.scan import FileStat, list_run_files
 from ..records import FileRecord
 from .filefilter import apply_file_filter
@@ -60,20 +64,25 @@ class RunFiles:
         Names of files built from catalogue records / read from disk.
     recorded : bool
         Whether the catalogue was updated with what was read from disk.
+    trains : RunTrains or None
+        The catalogue's train facts over all the files, when the files are
+        exactly the catalogued run's (whole run, all fresh).
     """
 
     files: list[FileAccess] = field(default_factory=list)
     from_catalog: list[str] = field(default_factory=list)
     from_disk: list[str] = field(default_factory=list)
     recorded: bool = False
+    trains: RunTrains | None = None
 
 
 def _select(listing: list[FileStat], run_dir: Path, include: str,
-            file_filter: FileFilter | None, catalog: object | None = None) -> list[FileStat]:
-    chosen = [f for f in listing if f.error is None and fnmatch.fnmatch(f.name, include)]
+            file_filter: FileFilter | None, view: _CatalogView) -> list[FileStat]:
+    chosen = [f for f in listing if f.error is None
+              and (include == "*" or fnmatch.fnmatch(f.name, include))]
     if file_filter is not None:
         # Locality filters are answered from the catalogue where it can.
-        kept = apply_file_filter(file_filter, run_dir, chosen, catalog)
+        kept = apply_file_filter(file_filter, run_dir, chosen, view.catalog)
         chosen = [f for f in chosen if f.name in kept]
     return chosen
 
@@ -119,7 +128,7 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
         raise FileNotFoundError(f"{run_dir}: no such run directory")
     listing = list_run_files(run_dir)
     with _CatalogView(catalog, run_dir) as view:
-        chosen = _select(listing, run_dir, include, file_filter, view.catalog)
+        chosen = _select(listing, run_dir, include, file_filter, view)
         if not chosen:
             raise FileNotFoundError(f"No HDF5 files found in {run_dir} with glob pattern "
                                     f"{include!r}")
@@ -127,13 +136,16 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
         fresh_reads: dict[str, FileRecord] = {}
         opened: dict[str, FileAccess] = {}
         to_read = []
+        fresh_records = []
         for f in chosen:
             rec = view.records.get(f.name)
             if rec is not None and (rec.size, rec.mtime, rec.inode) == f.key():
-                opened[f.name] = FileAccess.from_record(rec, view.details)
+                fresh_records.append(rec)
                 out.from_catalog.append(f.name)
             else:
                 to_read.append(f.name)
+        opened.update(zip(out.from_catalog,
+                          FileAccess.from_records(fresh_records, view.details)))
         keep = view.writable and _wants(record)
         for name, result in _read_files(run_dir, to_read, keep, timeout):
             if isinstance(result, str):
@@ -148,6 +160,8 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
         if not out.files:
             raise ExtraCatalogError(f"All HDF5 files specified are unusable ({run_dir})")
         whole_run = len(chosen) == sum(1 for f in listing if f.error is None)
+        if view.run is not None and len(out.from_catalog) == len(view.records) == len(out.files):
+            out.trains = view.run.trains
         if fresh_reads or view.removed(listing):
             out.recorded = view.write_back(fresh_reads, listing, whole_run)
     return out
@@ -199,11 +213,15 @@ class _CatalogView:
 
     It loads the run's outline (files, trains, source names); the details
     of each source are fetched when first used, through :attr:`details`.
+    An SQLite catalogue is read without SQLAlchemy
+    (:mod:`~extra_catalog.catalog.quickread`) when the run has a stored
+    outline; the SQLAlchemy :class:`~extra_catalog.catalog.Catalog` is
+    opened only when needed (source details, writing back, a server URL).
     """
 
     def __init__(self, catalog: object, run_dir: Path):
         self.run_dir = run_dir
-        self.catalog = None
+        self._catalog: _LazyCatalog | None = None
         self.records: dict[str, FileRecord] = {}
         self.run = None
         self.writable = False
@@ -211,32 +229,64 @@ class _CatalogView:
         try:
             self._load(catalog)
         except Exception as exc:  # noqa: BLE001 - the catalogue is an optimisation only
-            warnings.warn(f"catalogue not used, reading the files of {run_dir} directly: {exc}",
-                          stacklevel=4)
-            self.close()
-            self.records, self.run, self.writable, self.details = {}, None, False, None
+            self._unusable(exc)
+
+    def _unusable(self, exc: Exception) -> None:
+        warnings.warn(f"catalogue not used, reading the files of {self.run_dir} directly: {exc}",
+                      stacklevel=5)
+        self.close()
+        self.records, self.run, self.writable, self.details = {}, None, False, None
+
+    @property
+    def catalog(self) -> Any:
+        """The SQLAlchemy catalogue (opened now if it was not yet), or None."""
+        if self._catalog is None:
+            return None
+        try:
+            return self._catalog()
+        except Exception as exc:  # noqa: BLE001
+            self._unusable(exc)
+            return None
 
     def _load(self, catalog: object) -> None:
-        from ..catalog import Catalog
-        from ..catalog.partial import load_run_outline
-
         if catalog is None:
             return
-        if isinstance(catalog, Catalog):
-            self.catalog = catalog
-        else:
-            self.catalog = shared_catalog(None if catalog == DEFAULT_CATALOG else catalog)
-            if self.catalog is None:
-                return  # no catalogue yet: nothing to use, nothing to say
+        if not isinstance(catalog, (str, os.PathLike)):  # a Catalog object
+            self._catalog = _LazyCatalog(None, catalog)
+            return self._load_slowly()
+        url = None if catalog == DEFAULT_CATALOG else catalog
+        self._catalog = _LazyCatalog(url)
+        path = plain_sqlite_path(url)  # type: ignore[arg-type]
+        if path is None:  # a database server: through SQLAlchemy
+            return self._load_slowly()
+        quick = quick_catalog(path)
+        if quick is None:
+            self._catalog = None  # no catalogue yet: nothing to use, nothing to say
+            return
+        run = quick.outline(self.run_dir)
+        if run is None:  # not catalogued, or without an outline
+            return self._load_slowly()
+        self._use(run)
+        self.writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+    def _load_slowly(self) -> None:
+        from ..catalog.partial import load_run_outline
+
+        catalog = self.catalog
+        if catalog is None:
+            return
         try:
-            self.run = load_run_outline(self.catalog, str(self.run_dir))
+            self._use(load_run_outline(catalog, str(self.run_dir)))
         except ExtraCatalogError:
             self.run = None  # not catalogued (yet)
-        if self.run is not None:
-            self.records = {os.path.basename(r.path): r for r in self.run.files}
-            self.details = CatalogDetails(self.catalog, self.run_dir, {
-                name: (r.size, r.mtime, r.inode) for name, r in self.records.items()})
-        self.writable = _is_writable(self.catalog)
+        self.writable = _is_writable(catalog)
+
+    def _use(self, run: RunRecord) -> None:
+        self.run = run
+        cut = len(os.path.join(run.info.path, ""))
+        # (the catalogue's file paths are the run's path and the file name)
+        self.records = {r.path[cut:]: r for r in run.files}
+        self.details = CatalogDetails(self._catalog, self.run_dir, self.records)
 
     def removed(self, listing: list[FileStat]) -> list[str]:
         """Catalogued files that are no longer in the directory."""
@@ -275,13 +325,26 @@ class _CatalogView:
     def close(self) -> None:
         # Shared and user-given catalogues stay open: the runs opened from
         # them fetch source details later.
-        self.catalog = None
+        self._catalog = None
 
     def __enter__(self) -> _CatalogView:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _LazyCatalog:
+    """Gives the SQLAlchemy catalogue of a URL, opening it on the first call."""
+
+    def __init__(self, url: object, catalog: Any = None) -> None:
+        self.url = url
+        self._catalog = catalog
+
+    def __call__(self) -> Any:
+        if self._catalog is None:
+            self._catalog = shared_catalog(self.url)  # type: ignore[arg-type]
+        return self._catalog
 
 
 def _is_writable(catalog: object) -> bool:

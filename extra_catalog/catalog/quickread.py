@@ -1,0 +1,109 @@
+"""Opening runs from an SQLite catalogue with the standard library alone.
+
+``open_run`` needs two answers from the catalogue: where a proposal is, and
+a run's outline (one row of ``run_outlines``). Both are plain SELECTs; going
+through SQLAlchemy would cost its import (~0.3 s, more than opening a
+500-file run) and its per-statement overhead. This module asks them with
+:mod:`sqlite3` on a read-only connection, one per process and file.
+
+Any trouble (no such table, an outline of another format, a locked or
+damaged file) answers None; the caller then takes the SQLAlchemy path,
+which reports real problems properly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import urllib.parse
+from pathlib import Path
+
+from .outline import OUTLINE_FORMAT, OutlineError, decode_outline
+from .records import RunRecord
+
+__all__ = ["QuickCatalog", "quick_catalog"]
+
+log = logging.getLogger(__name__)
+
+_OUTLINE = ("SELECT o.format, o.blob FROM runs r JOIN run_outlines o ON o.run_id = r.id "
+            "WHERE r.path = ?")
+_RUN_PATHS = ("SELECT r.path FROM runs r JOIN proposals p ON p.id = r.proposal_id "
+              "WHERE p.number = ? ORDER BY r.path")
+
+
+class QuickCatalog:
+    """A read-only :mod:`sqlite3` connection to a catalogue file.
+
+    Parameters
+    ----------
+    path : path
+        The SQLite catalogue file (it must exist).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        uri = f"file:{urllib.parse.quote(os.fspath(self.path))}?mode=ro"
+        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0)
+        self._lock = threading.Lock()
+        self.queries = 0  # statements run, for tests
+
+    def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]] | None:
+        try:
+            with self._lock:
+                self.queries += 1
+                return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            log.debug("quick catalogue read of %s failed: %s", self.path, exc)
+            return None
+
+    def outline(self, run_dir: str | os.PathLike[str]) -> RunRecord | None:
+        """The stored outline of a run, or None (not stored, or not usable)."""
+        rows = self._fetch(_OUTLINE, (os.path.normpath(os.fspath(run_dir)),))
+        if not rows or rows[0][0] != OUTLINE_FORMAT:
+            return None
+        try:
+            return decode_outline(bytes(rows[0][1]))  # type: ignore[arg-type]
+        except OutlineError as exc:
+            log.info("outline of %s not used: %s", run_dir, exc)
+            return None
+
+    def run_paths(self, proposal: int) -> list[str] | None:
+        """Paths of the catalogued runs of a proposal number (None on trouble)."""
+        rows = self._fetch(_RUN_PATHS, (int(proposal),))
+        return None if rows is None else [str(r[0]) for r in rows]
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+_open: dict[Path, tuple[tuple[int, int], QuickCatalog]] = {}
+_open_lock = threading.Lock()
+
+
+def quick_catalog(path: Path) -> QuickCatalog | None:
+    """The shared :class:`QuickCatalog` of an SQLite file, None if there is no such file.
+
+    A file replaced since it was opened (another inode) is opened again.
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    identity = (st.st_dev, st.st_ino)
+    with _open_lock:
+        found = _open.get(path)
+        if found is not None and found[0] == identity:
+            return found[1]
+        try:
+            quick = QuickCatalog(path)
+        except sqlite3.Error as exc:
+            log.debug("quick catalogue %s not opened: %s", path, exc)
+            return None
+        if found is not None:
+            found[1].close()
+        _open[path] = (identity, quick)
+        return quick
