@@ -85,13 +85,24 @@ class RawReader:
         self._cursor = connection.cursor()
 
     def fetch(self, query: DriverSQL, **replace: Any) -> list[tuple[Any, ...]]:
-        """All rows of *query* (see :meth:`DriverSQL.parameters` for *replace*)."""
+        """All rows of *query* (see :meth:`DriverSQL.parameters` for *replace*).
+
+        The engine's ``before_cursor_execute`` and ``after_cursor_execute``
+        listeners see the statement as for any other (with no SQLAlchemy
+        connection or execution context: ``conn`` and ``context`` are None).
+        """
         params = query.parameters(**replace)
+        dispatch = self.engine.dispatch
+        if dispatch.before_cursor_execute:
+            dispatch.before_cursor_execute(None, self._cursor, query.sql, params, None, False)
         try:
             self._cursor.execute(query.sql, params)
-            return self._cursor.fetchall()
+            rows = self._cursor.fetchall()
         except self.dialect.loaded_dbapi.Error as exc:
             raise self._wrap(exc, query.sql, params) from exc
+        if dispatch.after_cursor_execute:
+            dispatch.after_cursor_execute(None, self._cursor, query.sql, params, None, False)
+        return rows
 
     def _wrap(self, exc: Exception, sql: str, params: Any) -> DBAPIError:
         is_disconnect = self.dialect.is_disconnect(exc, self._connection.dbapi_connection,
