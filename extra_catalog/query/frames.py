@@ -5,7 +5,8 @@ conversion; for the few dozen rows of a typical query that costs more than
 the query itself. :func:`records_frame` builds the same frame (same dtypes,
 values and index) from typed column arrays when every column is of a plain
 kind (integers, floats, strings with or without NULLs, only NULLs) and
-falls back to ``from_records`` otherwise.
+falls back to ``from_records`` otherwise. numpy and pandas are imported
+when the first frame is made, as elsewhere in the query layer.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import decimal
 from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 from typing import Any
-
-import numpy as np
 
 __all__ = ["records_frame", "uint64_array"]
 
@@ -84,6 +83,8 @@ def _typed_columns(names: Sequence[str], rows: Sequence[Sequence[Any]],
 
     Columns named in *skip* are left out.
     """
+    import numpy as np
+
     arrays: dict[str, Any] = {}
     for name, values in zip(names, zip(*rows)):
         if name in skip:
@@ -110,6 +111,7 @@ def _string_column() -> Callable[[Sequence[str | None]], Any]:
 
     pandas 3 infers its ``str`` dtype (NULL as NaN), pandas 2 keeps objects.
     """
+    import numpy as np
     import pandas as pd
 
     probe = pd.DataFrame.from_records([("a",), (None,)], columns=["a"])["a"].array
@@ -130,6 +132,7 @@ def _string_column() -> Callable[[Sequence[str | None]], Any]:
 
 def uint64_array(values: Sequence[int | None]) -> Any:
     """Exact unsigned 64-bit integers, NULL as ``<NA>`` (pandas ``UInt64``)."""
+    import numpy as np
     import pandas as pd
 
     if None in values:

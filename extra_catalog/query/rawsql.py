@@ -82,6 +82,7 @@ class RawReader:
         self.engine = engine
         self.dialect = engine.dialect
         self._connection = connection
+        self._autocommit: bool | None = None
         self._cursor = connection.cursor()
 
     def fetch(self, query: DriverSQL, **replace: Any) -> list[tuple[Any, ...]]:
@@ -113,12 +114,28 @@ class RawReader:
                                    connection_invalidated=is_disconnect,
                                    dialect=self.dialect)
 
+    def begin(self) -> None:
+        """Start reading: a transaction on SQLite, driver autocommit elsewhere.
+
+        PostgreSQL (READ COMMITTED) gives each statement its own snapshot
+        inside a transaction too, so a read-only transaction would only add
+        the round trips of BEGIN and ROLLBACK.
+        """
+        if self.dialect.name == "sqlite":
+            self.fetch(_BEGIN)
+        elif hasattr(self._connection.dbapi_connection, "autocommit"):
+            self._autocommit = self._connection.dbapi_connection.autocommit
+            self._connection.dbapi_connection.autocommit = True
+
     def close(self) -> None:
         """End the read transaction and give the connection back to the pool."""
         try:
             self._cursor.close()
             if self._connection.is_valid:
-                self._connection.rollback()
+                if self._autocommit is not None:
+                    self._connection.dbapi_connection.autocommit = self._autocommit
+                else:
+                    self._connection.rollback()
         finally:
             self._connection.close()
 
@@ -128,7 +145,7 @@ def raw_reader(engine: Engine) -> Iterator[RawReader]:
     """A :class:`RawReader` whose statements see one snapshot (on SQLite).
 
     SQLite connections of the catalogue run in driver autocommit mode, so
-    the transaction is begun here; PostgreSQL's driver begins one itself.
+    the transaction is begun here (see :meth:`RawReader.begin`).
 
     Raises
     ------
@@ -138,8 +155,7 @@ def raw_reader(engine: Engine) -> Iterator[RawReader]:
     connection = engine.raw_connection()
     reader = RawReader(engine, connection)
     try:
-        if engine.dialect.name == "sqlite":
-            reader.fetch(_BEGIN)
+        reader.begin()
         yield reader
     finally:
         reader.close()
