@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Compiled, Dialect
 
 from ..catalog.models import Proposal, Run
 from .rawsql import DriverSQL, RawReader
@@ -85,6 +85,7 @@ class PreparedStatements:
         self.size = size
         self._lookups: dict[str, DriverSQL] = {}
         self._runs: OrderedDict[tuple[RunQuery, tuple[int, ...] | None], _Entry] = OrderedDict()
+        self._compiled: OrderedDict[Any, Compiled] = OrderedDict()
         self._lock = threading.Lock()
 
     def lookup(self, name: str) -> DriverSQL:
@@ -108,13 +109,35 @@ class PreparedStatements:
                     self._runs.move_to_end(key)
             return entry.statement
         lookup = ReaderLookup(reader, self)
-        statement = DriverSQL.compile(runs_select(lookup, query, visible), self.dialect)
+        statement = self._compile(runs_select(lookup, query, visible))
         with self._lock:
             self._runs[key] = _Entry(tuple(lookup.answers), statement)
             self._runs.move_to_end(key)
             while len(self._runs) > self.size:
                 self._runs.popitem(last=False)
         return statement
+
+    def _compile(self, stmt: Select[Any]) -> DriverSQL:
+        """*stmt* for the driver, compiled once per shape as SQLAlchemy's engines do.
+
+        Statements differing only in values (another proposal number, as
+        many names in an ``IN`` list) have the same cache key; the values
+        of this one are taken from its key.
+        """
+        key = stmt._generate_cache_key()
+        if key is None:  # a construct SQLAlchemy cannot cache
+            return DriverSQL.compile(stmt, self.dialect)
+        with self._lock:
+            compiled = self._compiled.get(key.key)
+        if compiled is None:
+            compiled = stmt.compile(dialect=self.dialect, cache_key=key)
+            with self._lock:
+                self._compiled[key.key] = compiled
+                while len(self._compiled) > self.size:
+                    self._compiled.popitem(last=False)
+        values = compiled.construct_params(extracted_parameters=key.bindparams,
+                                           escape_names=False)
+        return DriverSQL.of(compiled, values)
 
     def _still_valid(self, reader: RawReader, answers: Answers) -> bool:
         """Whether every recorded look-up still gives the same answer."""
@@ -125,6 +148,7 @@ class PreparedStatements:
         return True
 
     def clear(self) -> None:
-        """Forget every compiled run statement."""
+        """Forget every compiled statement of runs."""
         with self._lock:
             self._runs.clear()
+            self._compiled.clear()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
@@ -51,7 +51,12 @@ class DriverSQL:
     def compile(cls, stmt: ClauseElement, dialect: Dialect,
                 params: Mapping[str, Any] | None = None) -> DriverSQL:
         """Compile *stmt* with the values of its bound parameters (and *params*)."""
-        compiled = stmt.compile(dialect=dialect)
+        return cls.of(stmt.compile(dialect=dialect), params)
+
+    @classmethod
+    def of(cls, compiled: Compiled, params: Mapping[str, Any] | None = None) -> DriverSQL:
+        """The SQL of *compiled* with *params* by name (default: the compiled values)."""
+        dialect = compiled.dialect
         state = compiled.construct_expanded_state(dict(params or {}))
         names = tuple(state.positiontup if compiled.positional else state.parameters)
         # The expanded state has the processors of expanded IN lists only.
@@ -98,12 +103,11 @@ class RawReader:
             dispatch.before_cursor_execute(None, self._cursor, query.sql, params, None, False)
         try:
             self._cursor.execute(query.sql, params)
-            rows = self._cursor.fetchall()
+            if dispatch.after_cursor_execute:  # before the rows are fetched, as SQLAlchemy
+                dispatch.after_cursor_execute(None, self._cursor, query.sql, params, None, False)
+            return self._cursor.fetchall()
         except self.dialect.loaded_dbapi.Error as exc:
             raise self._wrap(exc, query.sql, params) from exc
-        if dispatch.after_cursor_execute:
-            dispatch.after_cursor_execute(None, self._cursor, query.sql, params, None, False)
-        return rows
 
     def _wrap(self, exc: Exception, sql: str, params: Any) -> DBAPIError:
         is_disconnect = self.dialect.is_disconnect(exc, self._connection.dbapi_connection,

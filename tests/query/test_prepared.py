@@ -92,6 +92,18 @@ def test_each_filter_gets_its_own_statement(cat: Catalog, builds: list[RunQuery]
     assert list(cat.runs(train=HIGH_TRAIN + 3)["first_train"]) == [HIGH_TRAIN]
 
 
+def test_statements_differing_in_values_share_one_compilation(filled_url: str) -> None:
+    with Catalog(filled_url, admin=True) as cat:
+        one = cat.runs(proposal=900001, min_trains=7)
+        other = cat.runs(proposal=900002, min_trains=10)
+        both = cat.runs(proposal=[900001, 900002], min_trains=0)
+        # One compiled shape; each statement brings its own values.
+        assert len(cat._prepared._compiled) == 1 and len(cat._prepared._runs) == 3
+    assert set(zip(one["proposal"], one["run"])) == {(900001, 1), (900001, 3)}
+    assert set(zip(other["proposal"], other["run"])) == {(900002, 2)}
+    assert len(both) == 6  # every run of the two proposals (raw and proc)
+
+
 def test_least_recently_used_statements_are_dropped(filled_url: str,
                                                     builds: list[RunQuery]) -> None:
     with Catalog(filled_url, admin=True) as cat:
