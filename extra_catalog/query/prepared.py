@@ -13,6 +13,7 @@ are never cached.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -27,7 +28,7 @@ from .rawsql import DriverSQL, RawReader
 from .terms import RunQuery
 from .translate import LOOKUPS, Lookup, runs_select
 
-__all__ = ["PreparedStatements", "ReaderLookup", "VISIBILITY_PATHS"]
+__all__ = ["PreparedStatements", "ReaderLookup", "VISIBILITY_PATHS", "fingerprint"]
 
 #: Per proposal its first and last run directory (for visibility checks).
 VISIBILITY_PATHS: Select[Any] = (
@@ -37,7 +38,8 @@ VISIBILITY_PATHS: Select[Any] = (
 # Placeholder values the parametrised look-ups are compiled with.
 _LOOKUP_PARAMS = {"aliases": {"alias": ""}}
 
-Answers = tuple[tuple[str, tuple[tuple[str, Any], ...], list[tuple[Any, ...]]], ...]
+#: Per look-up made: its name, its parameters and the fingerprint of its answer.
+Answers = tuple[tuple[str, tuple[tuple[str, Any], ...], Any], ...]
 
 
 class ReaderLookup(Lookup):
@@ -54,12 +56,28 @@ class ReaderLookup(Lookup):
     def __init__(self, reader: RawReader, statements: PreparedStatements):
         self.reader = reader
         self.statements = statements
-        self.answers: list[tuple[str, tuple[tuple[str, Any], ...], list[tuple[Any, ...]]]] = []
+        self.answers: list[tuple[str, tuple[tuple[str, Any], ...], Any]] = []
 
     def rows(self, name: str, **params: Any) -> list[tuple[Any, ...]]:
         found = [tuple(row) for row in self.reader.fetch(self.statements.lookup(name), **params)]
-        self.answers.append((name, tuple(sorted(params.items())), found))
+        self.answers.append((name, tuple(sorted(params.items())), fingerprint(found)))
         return found
+
+
+#: Answers up to this many rows are kept as they are; longer ones as a digest.
+_KEPT_ROWS = 256
+
+
+def fingerprint(rows: list[tuple[Any, ...]]) -> Any:
+    """What is kept of a look-up's answer to tell whether it changed.
+
+    The rows themselves when few; for long answers (every source name of
+    a large catalogue, for a glob) their length and a 32-byte BLAKE2 digest
+    of their text, so that the statements kept do not hold copies of them.
+    """
+    if len(rows) <= _KEPT_ROWS:
+        return rows
+    return len(rows), hashlib.blake2b(repr(rows).encode(), digest_size=32).digest()
 
 
 @dataclass(frozen=True)
@@ -141,9 +159,9 @@ class PreparedStatements:
 
     def _still_valid(self, reader: RawReader, answers: Answers) -> bool:
         """Whether every recorded look-up still gives the same answer."""
-        for name, params, rows in answers:
+        for name, params, kept in answers:
             now = reader.fetch(self.lookup(name), **dict(params))
-            if [tuple(row) for row in now] != rows:
+            if fingerprint([tuple(row) for row in now]) != kept:
                 return False
         return True
 

@@ -207,3 +207,12 @@ def test_runs_equal_the_orm_frames(cat: Catalog, filters: dict[str, Any]) -> Non
     pd_testing.assert_frame_equal(got, expected, check_exact=True)
     assert list(got.dtypes) == list(expected.dtypes)
     assert type(got.index) is type(expected.index)
+
+
+def test_long_answers_are_kept_as_digests() -> None:
+    names = [(f"SRC/{i}",) for i in range(1000)]
+    kept = prepared.fingerprint(names)
+    assert kept == prepared.fingerprint(list(names))
+    assert kept != prepared.fingerprint(names[:-1] + [("SRC/x",)])
+    assert kept != prepared.fingerprint(names[:-1])
+    assert prepared.fingerprint(names[:3]) == names[:3]
