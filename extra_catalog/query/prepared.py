@@ -147,6 +147,8 @@ class PreparedStatements:
             return DriverSQL.compile(stmt, self.dialect)
         with self._lock:
             compiled = self._compiled.get(key.key)
+            if compiled is not None:
+                self._compiled.move_to_end(key.key)
         if compiled is None:
             compiled = stmt.compile(dialect=self.dialect, cache_key=key)
             with self._lock:

@@ -81,6 +81,8 @@ def runs_select(lookup: Lookup, query: RunQuery,
 
     Parameters
     ----------
+    lookup : Lookup
+        Answers the look-ups of aliases and glob names.
     visible : collection of int or None
         Proposal numbers the user may see; None shows every proposal.
     """
@@ -167,9 +169,10 @@ def _scalar_conditions(lookup: Lookup, q: RunQuery) -> list[ColumnElement[bool]]
         where.append(Run.creation_date >= q.date_from)
     if q.date_to is not None:
         where.append(Run.creation_date <= q.date_to)
-    for column, pattern in ((Run.sample, q.sample), (Run.run_type, q.run_type)):
+    for column, pattern, names in ((Run.sample, q.sample, "samples"),
+                                   (Run.run_type, q.run_type, "run_types")):
         if pattern is not None:
-            where.append(column.in_(_matching(pattern, _names(lookup, f"{column.key}s"))))
+            where.append(column.in_(_matching(pattern, _names(lookup, names))))
     if q.min_trains is not None:
         where.append(Run.n_trains >= q.min_trains)
     if q.max_trains is not None:
