@@ -15,7 +15,7 @@ from dataclasses import replace
 from glob import escape
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..catalog.locality import ON_DISK_LOCALITIES, READABLE_STATES
@@ -24,8 +24,8 @@ from ..catalog.models import (File, FileSource, KeysetKey, Problem, Proposal, Pr
                               RunValue, Source)
 from .terms import RunQuery, RunValueCondition, control_key_pattern, is_glob, match_names
 
-__all__ = ["RUN_COLUMNS", "runs_select", "run_ids_select", "source_names", "key_names",
-           "run_value_key_names"]
+__all__ = ["RUN_COLUMNS", "LOOKUPS", "Lookup", "SessionLookup", "runs_select",
+           "run_ids_select", "source_names", "key_names", "run_value_key_names"]
 
 #: Columns of :meth:`Catalog.runs` results, in order.
 RUN_COLUMNS = ("proposal", "run", "data_category", "instrument", "cycle", "path",
@@ -34,17 +34,55 @@ RUN_COLUMNS = ("proposal", "run", "data_category", "instrument", "cycle", "path"
                "n_problems")
 
 
+#: The look-ups of names the translation makes (the only statements it runs):
+#: a proposal alias (parameter ``alias``), or the distinct names to match globs.
+LOOKUPS: dict[str, Select[Any]] = {
+    "aliases": select(ProposalAlias.proposal_id, ProposalAlias.source, ProposalAlias.key)
+    .where(ProposalAlias.alias == bindparam("alias", type_=ProposalAlias.alias.type)),
+    "samples": select(Run.sample).distinct().where(Run.sample.is_not(None)),
+    "run_types": select(Run.run_type).distinct().where(Run.run_type.is_not(None)),
+    "sources": select(Source.name),
+    "keyset_keys": select(KeysetKey.name).distinct(),
+    "run_value_keys": select(RunValue.key).distinct(),
+}
+
+
+class Lookup:
+    """Answers the look-ups of :data:`LOOKUPS`; subclasses say how.
+
+    The statements the translation builds depend only on the query, the
+    visible proposals and these answers, so a caller that records them can
+    reuse a statement for as long as the answers stay the same.
+    """
+
+    def rows(self, name: str, **params: Any) -> list[tuple[Any, ...]]:
+        """The rows of look-up *name* with the given parameters."""
+        raise NotImplementedError
+
+
+class SessionLookup(Lookup):
+    """Look-ups through an ORM session (in its transaction)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def rows(self, name: str, **params: Any) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.session.execute(LOOKUPS[name], params)]
+
+
 def _n_problems() -> Any:
     return (select(func.count(Problem.id)).where(Problem.run_id == Run.id)
             .correlate(Run).scalar_subquery())
 
 
-def runs_select(session: Session, query: RunQuery,
+def runs_select(lookup: Lookup, query: RunQuery,
                 visible: Collection[int] | None) -> Select[Any]:
     """The runs matching *query* with the :data:`RUN_COLUMNS`.
 
     Parameters
     ----------
+    lookup : Lookup
+        Answers the look-ups of aliases and glob names.
     visible : collection of int or None
         Proposal numbers the user may see; None shows every proposal.
     """
@@ -54,18 +92,18 @@ def runs_select(session: Session, query: RunQuery,
                Run.n_files, Run.format_version, Run.creation_date, Run.update_date,
                Run.sample, Run.run_type, _n_problems().label("n_problems")]
     stmt = select(*columns).join(Proposal, Proposal.id == Run.proposal_id)
-    stmt = stmt.where(*_conditions(session, query, visible))
+    stmt = stmt.where(*_conditions(lookup, query, visible))
     return stmt.order_by(Proposal.number, Run.number, Run.data_category)
 
 
-def run_ids_select(session: Session, query: RunQuery,
+def run_ids_select(lookup: Lookup, query: RunQuery,
                    visible: Collection[int] | None) -> Select[Any]:
     """``SELECT runs.id`` of the runs matching *query* (for use in ``IN``)."""
     stmt = select(Run.id).join(Proposal, Proposal.id == Run.proposal_id)
-    return stmt.where(*_conditions(session, query, visible))
+    return stmt.where(*_conditions(lookup, query, visible))
 
 
-def _conditions(session: Session, q: RunQuery,
+def _conditions(lookup: Lookup, q: RunQuery,
                 visible: Collection[int] | None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if visible is not None:
@@ -81,14 +119,14 @@ def _conditions(session: Session, q: RunQuery,
             where.append(Run.number >= first)
         if last is not None:
             where.append(Run.number <= last)
-    where += _scalar_conditions(session, q)
+    where += _scalar_conditions(lookup, q)
     # Key '*' selects a whole source (even one with RUN values only), as in select().
     key = None if q.key == "*" else q.key
     if (q.source is not None and q.source != "*") or key is not None:
-        where.append(_or_alias(_has_source_key(session, q.source or "*", key),
-                               _alias_condition(session, q.source, key)))
-    where += [_or_alias(_run_value_condition(session, c),
-                        _alias_condition(session, c.source, None, c))
+        where.append(_or_alias(_has_source_key(lookup, q.source or "*", key),
+                               _alias_condition(lookup, q.source, key)))
+    where += [_or_alias(_run_value_condition(lookup, c),
+                        _alias_condition(lookup, c.source, None, c))
               for c in q.run_values]
     return where
 
@@ -98,7 +136,7 @@ def _or_alias(condition: ColumnElement[bool],
     return condition if alias is None else or_(condition, alias)
 
 
-def _alias_condition(session: Session, name: str | None, key: str | None,
+def _alias_condition(lookup: Lookup, name: str | None, key: str | None,
                      run_value: RunValueCondition | None = None) -> ColumnElement[bool] | None:
     """Runs of proposals where *name* is an alias, tested on what it stands for.
 
@@ -108,9 +146,7 @@ def _alias_condition(session: Session, name: str | None, key: str | None,
     """
     if name is None or any(c in name for c in "*?["):
         return None
-    rows = session.execute(
-        select(ProposalAlias.proposal_id, ProposalAlias.source, ProposalAlias.key)
-        .where(ProposalAlias.alias == normalise_alias(name))).all()
+    rows = lookup.rows("aliases", alias=normalise_alias(name))
     by_target: dict[tuple[str, str | None], list[int]] = {}
     for proposal_id, source, alias_key in rows:
         by_target.setdefault((source, alias_key), []).append(proposal_id)
@@ -120,22 +156,23 @@ def _alias_condition(session: Session, name: str | None, key: str | None,
         if run_value is not None:
             if alias_key is not None:  # 'SOURCE KEY OP VALUE' needs a source alias
                 continue
-            test = _run_value_condition(session, replace(run_value, source=pattern))
+            test = _run_value_condition(lookup, replace(run_value, source=pattern))
         else:
-            test = _has_source_key(session, pattern, key if key is not None else alias_key)
+            test = _has_source_key(lookup, pattern, key if key is not None else alias_key)
         conditions.append(and_(Run.proposal_id.in_(proposal_ids), test))
     return or_(*conditions) if conditions else None
 
 
-def _scalar_conditions(session: Session, q: RunQuery) -> list[ColumnElement[bool]]:
+def _scalar_conditions(lookup: Lookup, q: RunQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if q.date_from is not None:
         where.append(Run.creation_date >= q.date_from)
     if q.date_to is not None:
         where.append(Run.creation_date <= q.date_to)
-    for column, pattern in ((Run.sample, q.sample), (Run.run_type, q.run_type)):
+    for column, pattern, names in ((Run.sample, q.sample, "samples"),
+                                   (Run.run_type, q.run_type, "run_types")):
         if pattern is not None:
-            where.append(column.in_(_matching(pattern, _distinct(session, column))))
+            where.append(column.in_(_matching(pattern, _names(lookup, names))))
     if q.min_trains is not None:
         where.append(Run.n_trains >= q.min_trains)
     if q.max_trains is not None:
@@ -177,41 +214,41 @@ def _matching(pattern: str, stored: Callable[[], Iterable[str | None]]) -> list[
     return match_names(pattern, [n for n in stored() if n is not None])
 
 
-def _distinct(session: Session, column: Any) -> Callable[[], Iterable[str | None]]:
-    """A deferred ``SELECT DISTINCT column`` (run only for a glob)."""
-    return lambda: session.scalars(select(column).distinct().where(column.is_not(None)))
+def _names(lookup: Lookup, name: str) -> Callable[[], Iterable[str | None]]:
+    """A deferred look-up of the stored names *name* (run only for a glob)."""
+    return lambda: [row[0] for row in lookup.rows(name)]
 
 
-def source_names(session: Session, pattern: str) -> list[str]:
+def source_names(lookup: Lookup, pattern: str) -> list[str]:
     """Catalogued source names matching a glob (a plain name as it is)."""
-    return _matching(pattern, lambda: session.scalars(select(Source.name)))
+    return _matching(pattern, _names(lookup, "sources"))
 
 
-def key_names(session: Session, pattern: str) -> tuple[list[str], list[str]]:
+def key_names(lookup: Lookup, pattern: str) -> tuple[list[str], list[str]]:
     """Key names matching a glob for (other, CONTROL) sources."""
     if not is_glob(pattern):
         return [pattern], [control_key_pattern(pattern)]
-    names = list(session.scalars(select(KeysetKey.name).distinct()))
+    names = _names(lookup, "keyset_keys")()
     return match_names(pattern, names), match_names(control_key_pattern(pattern), names)
 
 
-def run_value_key_names(session: Session, pattern: str) -> list[str]:
+def run_value_key_names(lookup: Lookup, pattern: str) -> list[str]:
     """RUN value keys matching a glob, or the glob with ``.value`` appended."""
     patterns = (pattern,) if pattern.endswith((".value", "*")) else (pattern, pattern + ".value")
     if not is_glob(pattern):
         return sorted(patterns)
-    names = list(session.scalars(select(RunValue.key).distinct()))
+    names = _names(lookup, "run_value_keys")()
     return sorted({n for p in patterns for n in match_names(p, names)})
 
 
-def _source_ids(session: Session, pattern: str) -> Select[Any] | None:
+def _source_ids(lookup: Lookup, pattern: str) -> Select[Any] | None:
     """``SELECT sources.id`` for the names matching *pattern*; None for ``'*'``."""
     if pattern == "*":
         return None
-    return select(Source.id).where(Source.name.in_(source_names(session, pattern)))
+    return select(Source.id).where(Source.name.in_(source_names(lookup, pattern)))
 
 
-def _has_source_key(session: Session, source: str, key: str | None) -> ColumnElement[bool]:
+def _has_source_key(lookup: Lookup, source: str, key: str | None) -> ColumnElement[bool]:
     """A file of the run has a source matching *source* with a key matching *key*.
 
     ``runs.id IN (...)`` rather than a correlated EXISTS: SQLite tested an
@@ -219,28 +256,28 @@ def _has_source_key(session: Session, source: str, key: str | None) -> ColumnEle
     from the file sources of the matching names (index on source_id).
     """
     inner = select(File.run_id).join(FileSource, FileSource.file_id == File.id)
-    ids = _source_ids(session, source)
+    ids = _source_ids(lookup, source)
     if ids is not None:
         inner = inner.where(FileSource.source_id.in_(ids))
     if key is not None:
-        other, control = key_names(session, key)
+        other, control = key_names(lookup, key)
         inner = inner.join(KeysetKey, KeysetKey.keyset_id == FileSource.keyset_id).where(or_(
             and_(FileSource.section != "CONTROL", KeysetKey.name.in_(other)),
             and_(FileSource.section == "CONTROL", KeysetKey.name.in_(control))))
     return Run.id.in_(inner)
 
 
-def _run_value_condition(session: Session, cond: RunValueCondition) -> ColumnElement[bool]:
+def _run_value_condition(lookup: Lookup, cond: RunValueCondition) -> ColumnElement[bool]:
     """A file of the run has a RUN value of source/key satisfying *cond*.
 
     An uncorrelated ``runs.id IN (...)``, as in :func:`_has_source_key`.
     """
-    keys = run_value_key_names(session, cond.key)
+    keys = run_value_key_names(lookup, cond.key)
     inner = (select(File.run_id)
              .join(FileSource, FileSource.file_id == File.id)
              .join(RunValue, RunValue.set_id == FileSource.runvalue_set_id)
              .where(RunValue.key.in_(keys), _compare(cond)))
-    ids = _source_ids(session, cond.source)
+    ids = _source_ids(lookup, cond.source)
     if ids is not None:
         inner = inner.where(FileSource.source_id.in_(ids))
     return Run.id.in_(inner)

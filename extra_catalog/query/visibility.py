@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import PurePath
 
 __all__ = ["proposal_directory", "can_read_directory", "Visibility"]
@@ -18,12 +19,15 @@ __all__ = ["proposal_directory", "can_read_directory", "Visibility"]
 _PROPOSAL_DIR = re.compile(r"^p\d+$")
 
 
+@lru_cache(maxsize=65536)
 def proposal_directory(run_path: str) -> str:
     """The proposal directory holding a run directory.
 
     The nearest parent named like ``p900001`` (``.../p900001/raw/r0001`` and
     the archive layout ``.../raw/SPB/202601/p900001/r0001``); the
-    grandparent when no parent is named so.
+    grandparent when no parent is named so. Answers are cached: every
+    query with visibility checks asks for the first and last run directory
+    of every proposal.
     """
     path = PurePath(run_path)
     for parent in path.parents:

@@ -117,6 +117,41 @@ def test_changed_and_removed_alias_files(url: str, tree: Path) -> None:
         alias_file.write_text(ALIASES[900022])
 
 
+def test_one_catalog_sees_aliases_added_and_removed_by_a_crawl(url: str, tree: Path) -> None:
+    # The same Catalog object across crawls: its compiled statements must follow
+    # the recorded aliases (the statement of 'beam' is reused only while they stay).
+    from extra_catalog.catalog import open_catalog
+    from extra_catalog.query import Catalog
+
+    def runs(cat: Catalog, **filters: Any) -> set[tuple[int, int]]:
+        frame = cat.runs(**filters)
+        return set(zip(frame["proposal"], frame["run"]))
+
+    def crawled() -> None:
+        with open_catalog(url) as store:
+            crawl(store, [tree], CrawlOptions(settle=0, processes=1))
+
+    alias_file = _proposal_dir(tree, 900023) / "usr" / "extra-data-aliases.yml"
+    with Catalog(url, admin=True) as cat:
+        try:
+            assert runs(cat, source="beam") == set()
+            assert runs(cat, source="beam") == set()
+            alias_file.parent.mkdir(exist_ok=True)
+            alias_file.write_text("beam: SA1_XTD2_XGM/DOOCS/MAIN\n")
+            crawled()
+            assert runs(cat, source="beam") == {(900023, 1)}
+            assert runs(cat, run_values=["beam deviceId == 'SA1_XTD2_XGM/DOOCS/MAIN'"]) == {
+                (900023, 1)}
+            alias_file.write_text("beam: SPB_XTD9_XGM/DOOCS/MAIN:output\n")
+            crawled()
+            assert runs(cat, source="beam", key="data.intensityTD") == {(900023, 1)}
+            assert runs(cat, run_values=["beam deviceId == 'SA1_XTD2_XGM/DOOCS/MAIN'"]) == set()
+        finally:
+            alias_file.unlink(missing_ok=True)
+        crawled()
+        assert runs(cat, source="beam") == set()
+
+
 def test_cli_source_alias(url: str) -> None:
     result = CliRunner().invoke(cli, ["query", "--catalog", url, "--admin", "--json",
                                       "--source", "xgm", "--key", "data.intensityTD"])
