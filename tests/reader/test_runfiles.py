@@ -122,3 +122,68 @@ def test_unusable_files_are_skipped_and_missing_directories_refused(run_dir, tmp
         open_run_files(tmp_path / "nowhere", catalog=None)
     with pytest.raises(FileNotFoundError, match="No HDF5 files"):
         open_run_files(run_dir, include="*NOTHING*", catalog=None)
+
+
+def test_an_sqlite_catalogue_opens_runs_without_importing_sqlalchemy(run_dir, crawled):
+    """The outline is one SELECT through sqlite3; SQLAlchemy waits for details."""
+    if not crawled.startswith("sqlite"):
+        pytest.skip("SQLite only: a server goes through SQLAlchemy")
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from extra_catalog import RunDirectory\n"
+        "from extra_catalog.fileaccess import hdf5_open_count\n"
+        f"run = RunDirectory({str(run_dir)!r}, catalog={crawled!r})\n"
+        "print(len(run.files), len(run.train_ids), hdf5_open_count(),"
+        " 'sqlalchemy' in sys.modules)\n"
+        "run['SA1_XTD2_XGM/DOOCS/MAIN', 'pulseEnergy.photonFlux'].shape\n"
+        "print('sqlalchemy' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "EXTRA_CATALOG_RECORD": "0"})
+    first, second = out.stdout.split("\n")[:2]
+    n_files = len(list(run_dir.glob("*.h5")))
+    assert first == f"{n_files} 30 0 False"
+    assert second == "True"  # the source's details came through the catalogue
+
+
+def test_the_catalogues_train_facts_serve_whole_runs_only(run_dir, crawled):
+    from extra_catalog import RunDirectory
+
+    whole = RunDirectory(run_dir, catalog=crawled)
+    subset = RunDirectory(run_dir, include="*-S00000.h5", catalog=crawled)
+    from_disk = RunDirectory(run_dir, include="*-S00000.h5", catalog=None)
+    assert len(whole.train_ids) == 30
+    assert subset.train_ids == from_disk.train_ids and len(subset.train_ids) == 10
+    valid_only = RunDirectory(run_dir, catalog=crawled, inc_suspect_trains=False)
+    assert valid_only.train_ids == RunDirectory(run_dir, catalog=None,
+                                                inc_suspect_trains=False).train_ids
+
+
+def test_a_catalogued_run_with_clashing_sequences_still_refuses_to_open(tmp_path, catalog_url):
+    from extra_catalog import RunDirectory
+
+    run_dir = tmp_path / "p900001" / "raw" / "r0009"
+    write_run(run_dir, run=9, n_trains=40, trains_per_sequence=20,
+              faults=["overlapping_sequences"])
+    with open_catalog(catalog_url) as cat:
+        crawl(cat, [run_dir], CrawlOptions(settle=0, processes=1))
+    with pytest.raises(ValueError, match="conflicting data"):
+        RunDirectory(run_dir, catalog=catalog_url)
+
+
+def test_runs_catalogued_without_outlines_open_from_the_tables(run_dir, crawled):
+    from sqlalchemy import delete
+
+    from extra_catalog.catalog.models import RunOutline
+
+    with open_catalog(crawled) as cat, cat.session_scope(write=True) as session:
+        session.execute(delete(RunOutline))
+    before = hdf5_open_count()
+    opened = open_run_files(run_dir, catalog=crawled)
+    assert hdf5_open_count() == before and opened.from_disk == []
+    assert opened.trains is None  # no stored facts: the collection works them out
+    with open_catalog(crawled) as cat:
+        crawl(cat, [run_dir], CrawlOptions(settle=0, processes=1))  # builds the outline
+    assert open_run_files(run_dir, catalog=crawled).trains is not None
