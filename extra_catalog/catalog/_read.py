@@ -9,14 +9,12 @@ from __future__ import annotations
 import functools
 import os
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from ..records import (FileRecord, IndexGroupRecord, KeyRecord, ProblemRecord, RunValueRecord,
-                       SourceRecord)
+from ..records import FileRecord, ProblemRecord, SourceRecord
 from . import _encode as enc
 from .models import (
     UNREADABLE_POSITION,
@@ -32,6 +30,7 @@ from .models import (
     Source,
 )
 from .records import RunInfo, RunProblem, RunRecord, UnreadableFile
+from .sourcerows import assemble_sources
 
 __all__ = ["run_info", "load_run_record", "assemble_sources"]
 
@@ -154,46 +153,6 @@ def _load_sources(session: Session, run_id: int) -> dict[int, list[SourceRecord]
         .join(File, File.id == FileSource.file_id)
         .where(File.run_id == run_id).order_by(FileSource.file_id, FileSource.position))
     return assemble_sources(execute(statement).all(), keyset_rows, value_rows, group_rows)
-
-
-def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
-                     value_rows: Iterable[Any], group_rows: Iterable[Any]
-                     ) -> dict[int, list[SourceRecord]]:
-    """SourceRecords by file id from rows of the source, key, RUN value and INDEX tables.
-
-    *source_rows* (``file_sources`` joined with the source ``name``) must be
-    in file and position order, the others in their set/source and
-    position order, as stored.
-    """
-    keysets: dict[int, list[Any]] = defaultdict(list)
-    for row in keyset_rows:
-        keysets[row.keyset_id].append(row)
-    value_lists: dict[int, list[RunValueRecord]] = defaultdict(list)
-    for row in value_rows:
-        value_lists[row.set_id].append(enc.run_value_from_columns(row))
-    # One tuple per set, shared by the sequence files that use it.
-    value_sets = {set_id: tuple(values) for set_id, values in value_lists.items()}
-    groups: dict[int, list[IndexGroupRecord]] = defaultdict(list)
-    for row in group_rows:
-        groups[row.file_source_id].append(
-            IndexGroupRecord(row.name, bytes(row.first), bytes(row.count)))
-
-    by_file: dict[int, list[SourceRecord]] = defaultdict(list)
-    # The sequence files of one aggregator repeat a source's key set and, but
-    # for the last file, its lengths: decode each combination once and share
-    # the (frozen) records, instead of decoding ~40,000 keys for a 500-file run.
-    decoded: dict[tuple[int, str], tuple[KeyRecord, ...]] = {}
-    for row in source_rows:
-        keys = decoded.get((row.keyset_id, row.key_lengths))
-        if keys is None:
-            lengths = enc.decode_lengths(row.key_lengths)
-            keys = decoded[(row.keyset_id, row.key_lengths)] = tuple(
-                enc.key_from_columns(k, n) for k, n in zip(keysets[row.keyset_id], lengths))
-        values = value_sets.get(row.runvalue_set_id, ()) if row.runvalue_set_id else ()
-        by_file[row.file_id].append(SourceRecord(
-            name=row.name, section=row.section, index_groups=tuple(groups.get(row.id, ())),
-            keys=keys, run_values=values))
-    return by_file
 
 
 def _load_legacy(session: Session, run_id: int) -> dict[int, list[tuple[str, str]]]:

@@ -1,7 +1,8 @@
 """Opening runs from an SQLite catalogue with the standard library alone.
 
 ``open_run`` needs two answers from the catalogue: where a proposal is, and
-a run's outline (one row of ``run_outlines``). Both are plain SELECTs; going
+a run's outline (one row of ``run_outlines``); reading a source then needs its
+details (keys, INDEX, RUN values). All are plain SELECTs; going
 through SQLAlchemy would cost its import (~0.3 s, more than opening a
 500-file run) and its per-statement overhead. This module asks them with
 :mod:`sqlite3` on a read-only connection, one per process and file.
@@ -13,15 +14,19 @@ which reports real problems properly.
 
 from __future__ import annotations
 
+import collections
+import functools
 import logging
 import os
 import sqlite3
 import threading
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from .outline import OUTLINE_FORMAT, OutlineError, decode_outline
 from .records import RunRecord
+from .sourcerows import FileSources, fetch_source_details
 
 __all__ = ["QuickCatalog", "quick_catalog"]
 
@@ -45,7 +50,10 @@ class QuickCatalog:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         uri = f"file:{urllib.parse.quote(os.fspath(self.path))}?mode=ro"
-        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0)
+        # Autocommit: statements read the newest commit; several statements
+        # that must agree run in one explicit read transaction.
+        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0,
+                                     isolation_level=None)
         self._lock = threading.Lock()
         self.queries = 0  # statements run, for tests
 
@@ -69,6 +77,26 @@ class QuickCatalog:
             log.info("outline of %s not used: %s", run_dir, exc)
             return None
 
+    def source_details(self, run_dir: str | os.PathLike[str],
+                       source: str | None = None) -> dict[str, FileSources] | None:
+        """As :func:`~extra_catalog.catalog.partial.load_source_details` (None on trouble)."""
+        def execute(sql: str, params: dict[str, Any]) -> list[Any]:
+            cursor = self._conn.execute(sql, params)
+            row = _row_class(tuple(d[0] for d in cursor.description))
+            return [row._make(r) for r in cursor.fetchall()]
+
+        try:
+            with self._lock:
+                self.queries += 1
+                self._conn.execute("BEGIN")
+                try:
+                    return fetch_source_details(execute, run_dir, source)
+                finally:
+                    self._conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.debug("quick catalogue details of %s failed: %s", run_dir, exc)
+            return None
+
     def run_paths(self, proposal: int) -> list[str] | None:
         """Paths of the catalogued runs of a proposal number (None on trouble)."""
         rows = self._fetch(_RUN_PATHS, (int(proposal),))
@@ -78,6 +106,11 @@ class QuickCatalog:
         """Close the connection."""
         with self._lock:
             self._conn.close()
+
+
+@functools.lru_cache(maxsize=32)
+def _row_class(columns: tuple[str, ...]) -> Any:
+    return collections.namedtuple("Row", columns)
 
 
 _open: dict[Path, tuple[tuple[int, int], QuickCatalog]] = {}

@@ -20,9 +20,11 @@ from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from .sourcerows import UINT64_OFFSET as _STORED_OFFSET
+
 __all__ = ["UInt64", "UTCDateTime", "UINT64_OFFSET", "UINT64_MAX"]
 
-UINT64_OFFSET = 2**63
+UINT64_OFFSET = _STORED_OFFSET  # (defined with the plain SQL that also reads it)
 UINT64_MAX = 2**64 - 1
 
 

@@ -79,7 +79,9 @@ class CatalogDetails:
     ----------
     catalog : Catalog or callable
         An open catalogue, or a function giving it (called on the first
-        fetch: opening a run does not open the SQLAlchemy catalogue).
+        fetch: opening a run does not open the SQLAlchemy catalogue). Its
+        ``quick`` attribute, if any, is a
+        :class:`~extra_catalog.catalog.quickread.QuickCatalog` asked first.
     run_dir : path
         The run directory, as catalogued.
     stats : mapping of str to (size, mtime, inode) or to FileRecord
@@ -116,17 +118,22 @@ class CatalogDetails:
         return None if found is None else found.get(name)
 
     def _fetch(self, source: str) -> dict[str, SourceRecord]:
-        from ..catalog.partial import load_source_details
-
         bulk = len(self._by_source) >= self.BULK_AFTER
         self.queries += 1
-        try:
-            catalog = self.catalog() if callable(self.catalog) else self.catalog
-            loaded = load_source_details(catalog, self.run_dir, None if bulk else source)
-        except Exception as exc:  # noqa: BLE001 - the files are still there to read
-            log.info("catalogue details of %s in %s not loaded (%s): reading the files",
-                     source, self.run_dir, exc)
-            loaded = {}
+        wanted = None if bulk else source
+        # An SQLite catalogue answers through sqlite3, without importing SQLAlchemy.
+        quick = getattr(self.catalog, "quick", None)
+        loaded = None if quick is None else quick.source_details(self.run_dir, wanted)
+        if loaded is None:
+            try:
+                from ..catalog.partial import load_source_details
+
+                catalog = self.catalog() if callable(self.catalog) else self.catalog
+                loaded = load_source_details(catalog, self.run_dir, wanted)
+            except Exception as exc:  # noqa: BLE001 - the files are still there to read
+                log.info("catalogue details of %s in %s not loaded (%s): reading the files",
+                         source, self.run_dir, exc)
+                loaded = {}
         got: dict[str, dict[str, SourceRecord]] = {source: {}}
         for fname, found in loaded.items():
             if found.stat != self.stats.get(fname):

@@ -378,7 +378,7 @@ class DisplayMixin:
         sd = dc._get_source_data(source)
         file0 = min(sd.files, key=lambda fa: fa.filename)
         _, counts = file0.get_index(source, "image")
-        found = set(int(c) for c in np.unique(counts)) - {0}
+        found = set(counts.tolist()) - {0}
         if len(found) > 1:
             warnings.warn(f"Varying number of frames per train: {found}", stacklevel=2)
         per_train = min(found) if found else 0

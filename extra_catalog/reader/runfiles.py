@@ -34,7 +34,7 @@ from ..exceptions import ExtraCatalogError
 from ..fileaccess import FileAccess
 from ..fileaccess.file_access import read_record
 from ..catalog.location import plain_sqlite_path
-from ..catalog.quickread import quick_catalog
+from ..catalog.quickread import QuickCatalog, quick_catalog
 from ..catalog.records import RunRecord, RunTrains
 from ..index.scan import FileStat, list_run_files
 from ..records import FileRecord
@@ -263,6 +263,7 @@ class _CatalogView:
         if quick is None:
             self._catalog = None  # no catalogue yet: nothing to use, nothing to say
             return
+        self._catalog.quick = quick
         run = quick.outline(self.run_dir)
         if run is None:  # not catalogued, or without an outline
             return self._load_slowly()
@@ -335,11 +336,16 @@ class _CatalogView:
 
 
 class _LazyCatalog:
-    """Gives the SQLAlchemy catalogue of a URL, opening it on the first call."""
+    """Gives the SQLAlchemy catalogue of a URL, opening it on the first call.
 
-    def __init__(self, url: object, catalog: Any = None) -> None:
+    ``quick`` is the same SQLite catalogue read through :mod:`sqlite3`, if it is one.
+    """
+
+    def __init__(self, url: object, catalog: Any = None, quick: QuickCatalog | None = None
+                 ) -> None:
         self.url = url
         self._catalog = catalog
+        self.quick = quick
 
     def __call__(self) -> Any:
         if self._catalog is None:
