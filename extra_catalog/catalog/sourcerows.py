@@ -142,9 +142,11 @@ def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
     # One tuple per set, shared by the sequence files that use it.
     value_sets = {set_id: tuple(values) for set_id, values in value_lists.items()}
     groups: dict[int, list[IndexGroupRecord]] = defaultdict(list)
+    shared: dict[bytes, bytes] = {}  # one object per distinct blob (most repeat)
     for row in group_rows:
-        groups[row.file_source_id].append(
-            IndexGroupRecord(row.name, bytes(row.first), bytes(row.count)))
+        first, count = bytes(row.first), bytes(row.count)
+        groups[row.file_source_id].append(IndexGroupRecord(
+            row.name, shared.setdefault(first, first), shared.setdefault(count, count)))
 
     by_file: dict[int, list[SourceRecord]] = defaultdict(list)
     # The sequence files of one aggregator repeat a source's key set and, but

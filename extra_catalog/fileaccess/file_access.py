@@ -78,6 +78,22 @@ def _frozen(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+# Decoded INDEX arrays, shared: the modules of a detector and the sequence
+# files of a run repeat the same first/count arrays (a 528-file run decodes
+# ~3,000 arrays, a few dozen of them distinct). Entries go when unused.
+_decoded: weakref.WeakValueDictionary[bytes, np.ndarray] = weakref.WeakValueDictionary()
+_decoded_lock = threading.Lock()
+
+
+def _shared_array(blob: bytes) -> np.ndarray:
+    """The frozen array of an encoded blob, shared with every other user of equal bytes."""
+    with _decoded_lock:
+        found = _decoded.get(blob)
+        if found is None:
+            found = _decoded[blob] = _frozen(decode_array(blob))
+        return found
+
+
 def _restore(filename: str, record: FileRecord | None) -> FileAccess:
     """Unpickle: the registered instance of *filename*, else one from *record*
     (or from the file when the record was not complete yet)."""
@@ -484,7 +500,7 @@ class FileAccess:
             pass
         for rec in src.index_groups:
             if rec.name == group:
-                value = (_frozen(decode_array(rec.first)), _frozen(decode_array(rec.count)))
+                value = (_shared_array(rec.first), _shared_array(rec.count))
                 self._index_cache[cache_key] = value
                 return value
         raise ValueError(

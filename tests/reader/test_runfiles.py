@@ -187,3 +187,16 @@ def test_runs_catalogued_without_outlines_open_from_the_tables(run_dir, crawled)
     with open_catalog(crawled) as cat:
         crawl(cat, [run_dir], CrawlOptions(settle=0, processes=1))  # builds the outline
     assert open_run_files(run_dir, catalog=crawled).trains is not None
+
+
+def test_equal_index_arrays_of_different_files_are_one_shared_read_only_array(run_dir, crawled):
+    files = open_run_files(run_dir, catalog=crawled).files
+    arrays = [arr for f in files if "AGIPD" in f.filename
+              for src in f.instrument_sources for arr in f.get_index(src, "image")]
+    by_content: dict[bytes, set[int]] = {}
+    for arr in arrays:
+        by_content.setdefault(arr.tobytes() + str(len(arr)).encode(), set()).add(id(arr))
+    assert len(arrays) > 2 * len(by_content)  # the modules repeat their arrays...
+    assert all(len(ids) == 1 for ids in by_content.values())  # ...and share them
+    with pytest.raises(ValueError):
+        arrays[0][0] = 5  # shared, so never writable
