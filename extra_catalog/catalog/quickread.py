@@ -49,19 +49,29 @@ class QuickCatalog:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn = self._connect()
+        self.queries = 0  # statements run, for tests
+
+    def _connect(self) -> sqlite3.Connection:
+        self._pid = os.getpid()
         uri = f"file:{urllib.parse.quote(os.fspath(self.path))}?mode=ro"
         # Autocommit: statements read the newest commit; several statements
         # that must agree run in one explicit read transaction.
-        self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0,
-                                     isolation_level=None)
-        self._lock = threading.Lock()
-        self.queries = 0  # statements run, for tests
+        return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0,
+                               isolation_level=None)
+
+    def _connection(self) -> sqlite3.Connection:
+        """This process's connection: SQLite connections must not cross a fork."""
+        if self._pid != os.getpid():
+            self._conn = self._connect()  # the parent's stays the parent's
+        return self._conn
 
     def _fetch(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]] | None:
         try:
             with self._lock:
                 self.queries += 1
-                return self._conn.execute(sql, params).fetchall()
+                return self._connection().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             log.debug("quick catalogue read of %s failed: %s", self.path, exc)
             return None
@@ -81,18 +91,19 @@ class QuickCatalog:
                        source: str | None = None) -> dict[str, FileSources] | None:
         """As :func:`~extra_catalog.catalog.partial.load_source_details` (None on trouble)."""
         def execute(sql: str, params: dict[str, Any]) -> list[Any]:
-            cursor = self._conn.execute(sql, params)
+            cursor = conn.execute(sql, params)
             row = _row_class(tuple(d[0] for d in cursor.description))
             return [row._make(r) for r in cursor.fetchall()]
 
         try:
             with self._lock:
                 self.queries += 1
-                self._conn.execute("BEGIN")
+                conn = self._connection()
+                conn.execute("BEGIN")
                 try:
                     return fetch_source_details(execute, run_dir, source)
                 finally:
-                    self._conn.execute("ROLLBACK")
+                    conn.execute("ROLLBACK")
         except sqlite3.Error as exc:
             log.debug("quick catalogue details of %s failed: %s", run_dir, exc)
             return None

@@ -200,3 +200,36 @@ def test_equal_index_arrays_of_different_files_are_one_shared_read_only_array(ru
     assert all(len(ids) == 1 for ids in by_content.values())  # ...and share them
     with pytest.raises(ValueError):
         arrays[0][0] = 5  # shared, so never writable
+
+
+def _source_shape_in_child(run, path, queue) -> None:
+    from extra_catalog.catalog.quickread import quick_catalog
+    from extra_catalog.fileaccess import hdf5_open_count
+
+    before = hdf5_open_count()
+    shape = run["SA1_XTD2_XGM/DOOCS/MAIN", "pulseEnergy.photonFlux"].shape
+    own = path is None or quick_catalog(path)._pid == os.getpid()
+    queue.put((shape, hdf5_open_count() - before, own))
+
+
+def test_a_forked_process_reads_the_catalogue_on_its_own_connection(run_dir, crawled):
+    """SQLite connections must not cross a fork: the child opens its own."""
+    import multiprocessing
+
+    from extra_catalog import RunDirectory
+    from extra_catalog.catalog.location import plain_sqlite_path
+    from extra_catalog.catalog.quickread import quick_catalog
+
+    run = RunDirectory(run_dir, catalog=crawled)
+    path = plain_sqlite_path(crawled)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_source_shape_in_child, args=(run, path, queue))
+    child.start()
+    shape, opened, own = queue.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0 and shape == (30,) and opened == 0 and own
+    if path is not None:  # the parent's connection still works
+        quick = quick_catalog(path)
+        assert quick is not None and quick._pid == os.getpid()
+        assert quick.outline(run_dir) is not None
