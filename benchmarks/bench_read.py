@@ -12,11 +12,13 @@ process, so no open file, handle cache or page of metadata is carried from
 one operation to the next; the files themselves are in the OS page cache on
 both sides):
 
-- importing the library (extra_catalog imports its catalogue layer,
-  SQLAlchemy and Alembic, on the first ``open_run``; EXtra-data imports
-  everything up front);
+- importing the library (extra_catalog imports its reading modules, h5py
+  and numpy on the first ``open_run``, SQLAlchemy only for a server
+  catalogue or a write; EXtra-data imports everything up front);
 - ``open_run``: the first call in the process (it pays for what the library
-  imports lazily) and a second call on fresh objects;
+  imports lazily), the import and first call together (what a new notebook
+  waits for; this row, not the first call alone, counts for "nothing
+  slower"), and a second call on fresh objects;
 - ``run.info()`` (skipped, with a note, if the library has none);
 - a control key over the whole run: ``run[src, key].ndarray()``;
 - 10 trains of one AGIPD module's ``image.data``
@@ -144,6 +146,10 @@ class Results:
             if note not in self.notes:
                 self.notes.append(note)
             return
+        if "import" in result and "open_first" in result:
+            # EXtra-data imports its modules with the package, extra_catalog on
+            # first use: the first open compares fairly with the import in it.
+            result = {**result, "import_open": result["import"] + result["open_first"]}
         for name, value in result.items():
             if name == "digest":
                 self.digests[(side, op)] = value
@@ -203,6 +209,7 @@ def ratio(a: float | None, b: float | None) -> str | None:
 
 ROWS = [("import the library", "import"),
         ("open_run, first in process", "open_first"),
+        ("import + first open_run", "import_open"),
         ("open_run, again (fresh objects)", "open_again"),
         ("run.info()", "info"),
         ("control key, whole run", "control"),
@@ -236,8 +243,10 @@ def goals(res: Results) -> list[str]:
         if det and h5:
             out.append(f"detector slice ({what}) {det / h5:.2f}x bare h5py (goal <= 2x): "
                        f"{'met' if det / h5 <= 2 else 'NOT met'}")
-    slower = [label for label, name in ROWS
-              if (res.median("ours", name) or 0) > (res.median("peer", name) or float("inf"))]
+    # The first open alone leaves out what EXtra-data loaded at import: the
+    # import + first open row stands for it.
+    slower = [label for label, name in ROWS if name != "open_first"
+              and (res.median("ours", name) or 0) > (res.median("peer", name) or float("inf"))]
     if res.times.get(("peer", "open_first")):
         out.append("nothing slower than EXtra-data: " +
                    ("met" if not slower else "NOT met (" + "; ".join(slower) + ")"))
