@@ -167,41 +167,32 @@ def decode_outline(blob: bytes) -> RunRecord:
         raise OutlineError(f"not a run outline: {exc}") from exc
 
 
-def _record(cls: type, fields: dict[str, Any]) -> Any:
-    """A frozen dataclass instance from its complete fields, without ``__init__``.
-
-    The frozen ``__init__`` sets each field through ``object.__setattr__``;
-    a 500-file run decodes several times faster this way.
-    """
-    inst = object.__new__(cls)
-    inst.__dict__.update(fields)
-    return inst
-
-
-def _problems_in(rows: list[Any]) -> tuple[ProblemRecord, ...]:
-    return tuple(map(_problem_in, rows)) if rows else ()
-
-
 def _decode_body(body: dict[str, Any]) -> RunRecord:
     info = RunInfo(**dict(zip(_INFO_FIELDS, body["info"])))
     prefix = os.path.join(info.path, "")
     sources = [SourceRecord(name=name, section=section) for name, section in body["sources"]]
     source_lists = [tuple(sources[i] for i in listed) for listed in body["source_lists"]]
     metadata = [tuple(map(tuple, m)) for m in body["metadata"]]
-    files = tuple(_record(FileRecord, {
-        "path": prefix + name, "size": size, "mtime": mtime, "inode": inode,
-        "format_version": version, "train_ids": tids, "validity": validity,
-        "timestamps": timestamps, "metadata": metadata[meta], "sources": source_lists[listed],
-        "legacy_sources": tuple(map(tuple, legacy)) if legacy else (),
-        "problems": _problems_in(problems)})
-        for (name, size, mtime, inode, version, tids, validity, timestamps, meta, listed,
-             legacy, problems) in body["files"])
+    new, cls = object.__new__, FileRecord
+    files = []
+    for (name, size, mtime, inode, version, tids, validity, timestamps, meta, listed,
+         legacy, problems) in body["files"]:
+        # Not through the frozen __init__, which sets each field with
+        # object.__setattr__: a 500-file run decodes twice as fast.
+        inst = new(cls)
+        inst.__dict__.update(
+            path=prefix + name, size=size, mtime=mtime, inode=inode, format_version=version,
+            train_ids=tids, validity=validity, timestamps=timestamps, metadata=metadata[meta],
+            sources=source_lists[listed],
+            legacy_sources=tuple(map(tuple, legacy)) if legacy else (),
+            problems=tuple(map(_problem_in, problems)) if problems else ())
+        files.append(inst)
     unreadable = tuple(UnreadableFile(prefix + name, size, mtime, inode, _problem_in(p))
                        for name, size, mtime, inode, p in body["unreadable"])
     problems = tuple(RunProblem(_problem_in(p), None if name is None else prefix + name)
                      for p, name in body["problems"])
     indexed_at = body["indexed_at"]
-    return RunRecord(info=info, files=files, unreadable=unreadable,
+    return RunRecord(info=info, files=tuple(files), unreadable=unreadable,
                      changed=tuple(prefix + c for c in body["changed"]), problems=problems,
                      indexed_at=None if indexed_at is None else datetime.fromisoformat(indexed_at),
                      trains=RunTrains(*body["trains"]) if body["trains"] else None)
