@@ -14,9 +14,9 @@ which reports real problems properly.
 
 from __future__ import annotations
 
-import collections
 import functools
 import logging
+import operator
 import os
 import sqlite3
 import threading
@@ -92,8 +92,8 @@ class QuickCatalog:
         """As :func:`~extra_catalog.catalog.partial.load_source_details` (None on trouble)."""
         def execute(sql: str, params: dict[str, Any]) -> list[Any]:
             cursor = conn.execute(sql, params)
-            row = _row_class(tuple(d[0] for d in cursor.description))
-            return [row._make(r) for r in cursor.fetchall()]
+            row = _row_type(tuple(d[0] for d in cursor.description))
+            return list(map(row, cursor.fetchall()))
 
         try:
             with self._lock:
@@ -119,9 +119,16 @@ class QuickCatalog:
             self._conn.close()
 
 
-@functools.lru_cache(maxsize=32)
-def _row_class(columns: tuple[str, ...]) -> Any:
-    return collections.namedtuple("Row", columns)
+@functools.lru_cache(maxsize=64)
+def _row_type(columns: tuple[str, ...]) -> type:
+    """A tuple type whose columns read as attributes (as SQLAlchemy's rows do).
+
+    Lighter to make than a namedtuple (no generated code), as fast to read.
+    """
+    fields: dict[str, Any] = {"__slots__": ()}
+    for i, name in enumerate(columns):
+        fields[name] = property(operator.itemgetter(i))
+    return type("Row", (tuple,), fields)
 
 
 _open: dict[Path, tuple[tuple[int, int], QuickCatalog]] = {}
