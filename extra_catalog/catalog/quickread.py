@@ -113,11 +113,6 @@ class QuickCatalog:
         rows = self._fetch(_RUN_PATHS, (int(proposal),))
         return None if rows is None else [str(r[0]) for r in rows]
 
-    def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._conn.close()
-
 
 @functools.lru_cache(maxsize=64)
 def _row_type(columns: tuple[str, ...]) -> type:
@@ -154,7 +149,7 @@ def quick_catalog(path: Path) -> QuickCatalog | None:
         except sqlite3.Error as exc:
             log.debug("quick catalogue %s not opened: %s", path, exc)
             return None
-        if found is not None:
-            found[1].close()
+        # A replaced file's connection is left open: runs opened from it still
+        # fetch their details there (it closes when they are gone).
         _open[path] = (identity, quick)
         return quick

@@ -57,9 +57,11 @@ def _catalogued_run_paths(number: int) -> list[str]:
     path = plain_sqlite_path(None)
     if path is not None:  # an SQLite file: read without SQLAlchemy
         quick = quick_catalog(path)
-        found = None if quick is None else quick.run_paths(number)
-        if found is not None or quick is None:
-            return found or []
+        if quick is None:
+            return []  # no catalogue (yet)
+        found = quick.run_paths(number)
+        if found is not None:
+            return found
     from ..catalog import list_runs
     from .details import shared_catalog
 

@@ -239,13 +239,17 @@ class _CatalogView:
 
     @property
     def catalog(self) -> Any:
-        """The SQLAlchemy catalogue (opened now if it was not yet), or None."""
+        """The SQLAlchemy catalogue (opened now if it was not yet), or None if it cannot be.
+
+        For the optional uses (locality filters, writing back): the outline
+        and the files opened from it stay valid whatever happens here.
+        """
         if self._catalog is None:
             return None
         try:
             return self._catalog()
-        except Exception as exc:  # noqa: BLE001
-            self._unusable(exc)
+        except Exception as exc:  # noqa: BLE001 - e.g. another schema revision
+            log.info("catalogue for %s not opened: %s", self.run_dir, exc)
             return None
 
     def _load(self, catalog: object) -> None:
@@ -268,12 +272,13 @@ class _CatalogView:
         if run is None:  # not catalogued, or without an outline
             return self._load_slowly()
         self._use(run)
-        self.writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        self.writable = _file_writable(path)
 
     def _load_slowly(self) -> None:
         from ..catalog.partial import load_run_outline
 
-        catalog = self.catalog
+        assert self._catalog is not None
+        catalog = self._catalog()  # errors: the files are read instead (see __init__)
         if catalog is None:
             return
         try:
@@ -300,7 +305,9 @@ class _CatalogView:
     def write_back(self, fresh: dict[str, FileRecord], listing: list[FileStat],
                    whole_run: bool) -> bool:
         """Record files read from disk (and removals); False if not possible or not allowed."""
-        if not self.writable or (self.run is None and not whole_run):
+        wanted = self.writable and (self.run is not None or whole_run)
+        catalog = self.catalog if wanted else None
+        if catalog is None:
             return False
         from ..catalog import update_files
         from ..catalog import remove_files as remove
@@ -314,7 +321,7 @@ class _CatalogView:
         info = run_info(parse_run_dir(self.run_dir), list(records.values()),
                         list(records.values()))
         try:
-            with self.catalog.session_scope(write=True) as session:
+            with catalog.session_scope(write=True) as session:
                 update_files(session, info, list(fresh.values()))
                 if self.removed(listing):
                     remove(session, info, self.removed(listing))
@@ -341,11 +348,10 @@ class _LazyCatalog:
     ``quick`` is the same SQLite catalogue read through :mod:`sqlite3`, if it is one.
     """
 
-    def __init__(self, url: object, catalog: Any = None, quick: QuickCatalog | None = None
-                 ) -> None:
+    def __init__(self, url: object, catalog: Any = None) -> None:
         self.url = url
         self._catalog = catalog
-        self.quick = quick
+        self.quick: QuickCatalog | None = None
 
     def __call__(self) -> Any:
         if self._catalog is None:
@@ -357,6 +363,10 @@ def _is_writable(catalog: object) -> bool:
     from ..catalog.engine import sqlite_file
 
     path = sqlite_file(catalog.url)  # type: ignore[attr-defined]
-    if path is not None:
-        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-    return True  # a server decides; a refused write is caught and ignored
+    # A server decides; a refused write is caught and ignored.
+    return True if path is None else _file_writable(path)
+
+
+def _file_writable(path: Path) -> bool:
+    """Whether this process may write an SQLite file (and its journal beside it)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)

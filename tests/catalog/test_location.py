@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,30 @@ def test_catalogue_imports_neither_h5py_nor_numpy():
             "print(sorted(m for m in ('h5py', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("given", [
+    "cat.sqlite", "~/cat.sqlite", "/abs/dir/cat.sqlite", "sqlite:///rel/cat.sqlite",
+    "sqlite:////abs/dir/cat.sqlite"])
+def test_the_plain_sqlite_path_is_the_file_sqlalchemy_opens(given, clean_env):
+    from extra_catalog.catalog.engine import sqlite_file
+    from extra_catalog.catalog.location import plain_sqlite_path
+
+    assert plain_sqlite_path(given) == Path(os.path.abspath(sqlite_file(resolve_url(given))))
+
+
+@pytest.mark.parametrize("given", [
+    "postgresql://me@db/cat", "sqlite://", "sqlite:///:memory:",
+    "sqlite:///cat.sqlite?mode=ro", "sqlite:///file:cat.sqlite?uri=true"])
+def test_anything_but_a_plain_sqlite_file_is_left_to_sqlalchemy(given, clean_env):
+    from extra_catalog.catalog.location import plain_sqlite_path
+
+    assert plain_sqlite_path(given) is None
+
+
+def test_the_plain_sqlite_path_follows_the_environment(clean_env, monkeypatch, tmp_path):
+    from extra_catalog.catalog.location import plain_sqlite_path
+
+    assert plain_sqlite_path(None) == default_catalog_path()
+    monkeypatch.setenv("EXTRA_CATALOG_URL", str(tmp_path / "env.sqlite"))
+    assert plain_sqlite_path(None) == tmp_path / "env.sqlite"

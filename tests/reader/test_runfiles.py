@@ -233,3 +233,25 @@ def test_a_forked_process_reads_the_catalogue_on_its_own_connection(run_dir, cra
         quick = quick_catalog(path)
         assert quick is not None and quick._pid == os.getpid()
         assert quick.outline(run_dir) is not None
+
+
+def test_a_catalogue_that_cannot_be_written_still_serves_the_outline(run_dir, crawled,
+                                                                    monkeypatch):
+    """New files with a catalogue SQLAlchemy refuses (e.g. another revision): read, not recorded."""
+    if not crawled.startswith("sqlite"):
+        pytest.skip("SQLite only: a server is reached through SQLAlchemy alone")
+    import warnings
+
+    from extra_catalog.exceptions import CatalogError
+    from extra_catalog.reader import runfiles
+
+    def refused(url):
+        raise CatalogError("catalogue is at revision 0001: run `xfel-index upgrade`")
+
+    monkeypatch.setattr(runfiles, "shared_catalog", refused)
+    (new,) = append_sequence(run_dir, n_trains=4, aggregators=["DA01"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opened = open_run_files(run_dir, catalog=crawled)
+    assert opened.from_disk == [new.name] and not opened.recorded
+    assert len(opened.from_catalog) == len(opened.files) - 1
