@@ -42,6 +42,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from _bytecode import ensure_bytecode
 from bench_crawl import BIG_RUN
 from bench_read import prepare
 
@@ -146,6 +147,7 @@ def main() -> None:
     url = prepare(root, args.processes)
     print(f"run: {root / BIG_RUN}")
     env = {**os.environ, "EXTRA_DATA_DATA_ROOT": str(root), "EXTRA_CATALOG_URL": url}
+    ensure_bytecode()  # as a wheel install has it, and EXtra-data does
     peer = args.peer_python
     if peer:  # an untimed first open writes EXtra-data's JSON run map, used from then on
         drive(peer, "extra_data", "build", env)

@@ -55,6 +55,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _bytecode import ensure_bytecode
 from bench_crawl import BIG_RUN, timed_crawl
 from bench_generate import generate
 
@@ -271,6 +272,7 @@ def main() -> None:
     print(f"data ready in {time.perf_counter() - t0:.1f} s: {run_dir}")
     env = {**os.environ, "EXTRA_DATA_DATA_ROOT": str(root), "EXTRA_CATALOG_URL": url}
     spec = spec_for(run_dir)
+    ensure_bytecode()  # as a wheel install has it, and EXtra-data does
     res = measure(args, spec, env, run_dir)
     check_digests(res)
     print()
