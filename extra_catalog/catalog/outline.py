@@ -18,6 +18,7 @@ msgpack is safe to decode from a shared database, unlike pickle.
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -26,10 +27,17 @@ import msgpack
 from ..records import FileRecord, ProblemRecord, SourceRecord
 from .records import RunInfo, RunProblem, RunRecord, RunTrains, UnreadableFile
 
-__all__ = ["OUTLINE_FORMAT", "OutlineError", "encode_outline", "decode_outline"]
+__all__ = ["OUTLINE_FORMAT", "OutlineError", "OutlineFileRecord", "encode_outline",
+           "decode_outline"]
 
-#: Version of the encoding; a stored outline of another format is not used.
-OUTLINE_FORMAT = 1
+#: Version of the encoding; a stored outline of another format is not used
+#: (the crawler stores a new one). Format 2 keeps the files as columns, each
+#: file's trains, flags, METADATA and problems packed apart and decoded on
+#: first use: opening needs only names, stat and sources.
+OUTLINE_FORMAT = 2
+
+#: Per-file columns of an outline: one list each, in file order.
+_FILE_COLUMNS = ("names", "sizes", "mtimes", "inodes", "versions", "lists", "rest")
 
 _INFO_FIELDS = ("instrument", "cycle", "proposal", "run", "data_category", "path",
                 "first_train", "last_train", "n_trains", "n_suspect_trains", "format_version",
@@ -81,14 +89,19 @@ def encode_outline(record: RunRecord) -> bytes:
         Decode with :func:`decode_outline`.
     """
     sources, source_lists, metadata = _Table(), _Table(), _Table()
-    files = []
-    for f in record.files:
+    files: dict[str, list[Any]] = {column: [] for column in _FILE_COLUMNS}
+    legacy = []
+    for i, f in enumerate(record.files):
         listed = tuple(sources.add((s.name, s.section)) for s in f.sources)
-        files.append([
-            os.path.basename(f.path), f.size, f.mtime, f.inode, f.format_version,
-            f.train_ids, f.validity, f.timestamps, metadata.add(tuple(f.metadata)),
-            source_lists.add(listed), [list(pair) for pair in f.legacy_sources],
-            [_problem_out(p) for p in f.problems]])
+        for column, value in zip(_FILE_COLUMNS, (
+                os.path.basename(f.path), f.size, f.mtime, f.inode, f.format_version,
+                source_lists.add(listed))):
+            files[column].append(value)
+        files["rest"].append(msgpack.packb(
+            [f.train_ids, f.validity, f.timestamps, metadata.add(tuple(f.metadata)),
+             [_problem_out(p) for p in f.problems]], use_bin_type=True))
+        if f.legacy_sources:
+            legacy.append([i, [list(pair) for pair in f.legacy_sources]])
     body = {
         "format": OUTLINE_FORMAT,
         "info": [getattr(record.info, name) for name in _INFO_FIELDS],
@@ -97,6 +110,7 @@ def encode_outline(record: RunRecord) -> bytes:
         "source_lists": [list(s) for s in source_lists.items],
         "metadata": [[list(pair) for pair in m] for m in metadata.items],
         "files": files,
+        "legacy": legacy,
         "unreadable": [[os.path.basename(u.path), u.size, u.mtime, u.inode,
                         _problem_out(u.problem)] for u in record.unreadable],
         "changed": [os.path.basename(c) for c in record.changed],
@@ -167,26 +181,105 @@ def decode_outline(blob: bytes) -> RunRecord:
         raise OutlineError(f"not a run outline: {exc}") from exc
 
 
+class _Deferred:
+    """A field of :class:`OutlineFileRecord` decoded with its siblings when first read.
+
+    A non-data descriptor: once decoded, the instance's own value is found
+    first (and the dataclass defaults of :class:`FileRecord` never are).
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, inst: Any, owner: type | None = None) -> Any:
+        if inst is None:
+            return self
+        state = inst.__dict__
+        tids, validity, timestamps, meta, problems = msgpack.unpackb(state["_rest"])
+        # Concurrent first reads decode the same values: the update is harmless.
+        state.update(train_ids=tids, validity=validity, timestamps=timestamps,
+                     metadata=state["_metadata"].get(meta),
+                     problems=tuple(map(_problem_in, problems)) if problems else ())
+        return state[self.name]
+
+
+class OutlineFileRecord(FileRecord):
+    """A :class:`FileRecord` decoded from an outline.
+
+    Its train IDs, validity flags, timestamps, METADATA and problems are
+    decoded from their packed form when one of them is first read, so
+    opening a run builds its records without touching them. Equal to a
+    :class:`FileRecord` with the same fields.
+    """
+
+    train_ids = _Deferred()
+    validity = _Deferred()
+    timestamps = _Deferred()
+    metadata = _Deferred()
+    problems = _Deferred()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileRecord):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
+
+    __hash__ = FileRecord.__hash__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as a plain FileRecord: complete, and without the packed state.
+        return (FileRecord, tuple(getattr(self, f) for f in _FIELDS))
+
+
+_FIELDS = tuple(f.name for f in fields(FileRecord))
+
+
+class _MetadataTable:
+    """The distinct METADATA of a run's files, each made a tuple of pairs when first used."""
+
+    __slots__ = ("_raw", "_done")
+
+    def __init__(self, raw: list[list[list[Any]]]) -> None:
+        self._raw = raw
+        self._done: dict[int, tuple[tuple[str, Any], ...]] = {}
+
+    def get(self, i: int) -> tuple[tuple[str, Any], ...]:
+        found = self._done.get(i)
+        if found is None:
+            # (shared: every file with this METADATA gets the same tuple)
+            found = self._done.setdefault(i, tuple(map(tuple, self._raw[i])))
+        return found
+
+
+def _decode_files(body: dict[str, Any], prefix: str) -> list[FileRecord]:
+    new, cls, out = object.__new__, OutlineFileRecord, []
+    sources = []
+    for name, section in body["sources"]:
+        # As the frozen __init__ would, but without a setattr call per field;
+        # the other fields keep their class-level defaults (empty).
+        src = new(SourceRecord)
+        src.__dict__.update(name=name, section=section)
+        sources.append(src)
+    source_lists = [tuple(sources[i] for i in listed) for listed in body["source_lists"]]
+    metadata = _MetadataTable(body["metadata"])
+    columns = body["files"]
+    for name, size, mtime, inode, version, listed, rest in zip(
+            *(columns[c] for c in _FILE_COLUMNS)):
+        # Not through the frozen __init__, which sets each field with
+        # object.__setattr__; the deferred fields come from __getattr__.
+        inst = new(cls)
+        inst.__dict__.update(path=prefix + name, size=size, mtime=mtime, inode=inode,
+                             format_version=version, sources=source_lists[listed],
+                             legacy_sources=(), _rest=rest, _metadata=metadata)
+        out.append(inst)
+    for i, pairs in body["legacy"]:
+        out[i].__dict__["legacy_sources"] = tuple(map(tuple, pairs))
+    return out
+
+
 def _decode_body(body: dict[str, Any]) -> RunRecord:
     info = RunInfo(**dict(zip(_INFO_FIELDS, body["info"])))
     prefix = os.path.join(info.path, "")
-    sources = [SourceRecord(name=name, section=section) for name, section in body["sources"]]
-    source_lists = [tuple(sources[i] for i in listed) for listed in body["source_lists"]]
-    metadata = [tuple(map(tuple, m)) for m in body["metadata"]]
-    new, cls = object.__new__, FileRecord
-    files = []
-    for (name, size, mtime, inode, version, tids, validity, timestamps, meta, listed,
-         legacy, problems) in body["files"]:
-        # Not through the frozen __init__, which sets each field with
-        # object.__setattr__: a 500-file run decodes twice as fast.
-        inst = new(cls)
-        inst.__dict__.update(
-            path=prefix + name, size=size, mtime=mtime, inode=inode, format_version=version,
-            train_ids=tids, validity=validity, timestamps=timestamps, metadata=metadata[meta],
-            sources=source_lists[listed],
-            legacy_sources=tuple(map(tuple, legacy)) if legacy else (),
-            problems=tuple(map(_problem_in, problems)) if problems else ())
-        files.append(inst)
+    files = _decode_files(body, prefix)
     unreadable = tuple(UnreadableFile(prefix + name, size, mtime, inode, _problem_in(p))
                        for name, size, mtime, inode, p in body["unreadable"])
     problems = tuple(RunProblem(_problem_in(p), None if name is None else prefix + name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 
 import pytest
@@ -26,7 +27,7 @@ from extra_catalog.catalog.outlines import build_missing_outlines
 from extra_catalog.catalog.partial import load_run_outline
 from extra_catalog.catalog.store import _require_run
 from extra_catalog.fileaccess.codec import encode_array
-from extra_catalog.records import ProblemRecord
+from extra_catalog.records import FileRecord, ProblemRecord
 
 
 def _from_tables(catalog, path=RUN_PATH):
@@ -64,6 +65,26 @@ def test_an_outline_round_trips_everything_opening_needs(catalog):
     # Sequence files of one aggregator share one tuple of source records.
     da = [f for f in decoded.files if "-DA01-" in f.path]
     assert da[0].sources is da[1].sources
+
+
+def test_outline_file_records_decode_their_details_on_first_use(catalog):
+    replace_run(catalog, run_info(), small_run())
+    tables = _from_tables(catalog)
+    decoded = decode_outline(encode_outline(tables))
+    with_problems = next(i for i, f in enumerate(tables.files) if f.problems)
+    lazy, plain = decoded.files[with_problems], tables.files[with_problems]
+    assert "train_ids" not in vars(lazy) and "problems" not in vars(lazy)  # not decoded yet
+    assert lazy.problems == plain.problems and lazy.train_ids == plain.train_ids
+    assert lazy.metadata == plain.metadata and lazy.timestamps == plain.timestamps
+    # Equal and hashed as the plain record, whichever side compares.
+    assert plain == lazy and lazy == plain and hash(lazy) == hash(plain)
+    assert lazy != replace(plain, size=plain.size + 1)
+    # Pickled (e.g. to a dask worker) as a plain, complete FileRecord.
+    restored = pickle.loads(pickle.dumps(decoded.files[0]))
+    assert type(restored) is FileRecord and restored == tables.files[0]
+    assert replace(decoded.files[0], size=1) == replace(tables.files[0], size=1)
+    with pytest.raises(AttributeError):
+        lazy.no_such_field
 
 
 def test_every_write_keeps_the_outline_in_step(catalog):
