@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import fields
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import msgpack
@@ -280,6 +281,9 @@ def _decode_body(body: dict[str, Any]) -> RunRecord:
     info = RunInfo(**dict(zip(_INFO_FIELDS, body["info"])))
     prefix = os.path.join(info.path, "")
     files = _decode_files(body, prefix)
+    columns = body["files"]
+    listing = list(zip(columns["names"], columns["sizes"], columns["mtimes"],
+                       columns["inodes"], repeat(None)))
     unreadable = tuple(UnreadableFile(prefix + name, size, mtime, inode, _problem_in(p))
                        for name, size, mtime, inode, p in body["unreadable"])
     problems = tuple(RunProblem(_problem_in(p), None if name is None else prefix + name)
@@ -288,4 +292,5 @@ def _decode_body(body: dict[str, Any]) -> RunRecord:
     return RunRecord(info=info, files=tuple(files), unreadable=unreadable,
                      changed=tuple(prefix + c for c in body["changed"]), problems=problems,
                      indexed_at=None if indexed_at is None else datetime.fromisoformat(indexed_at),
-                     trains=RunTrains(*body["trains"]) if body["trains"] else None)
+                     trains=RunTrains(*body["trains"]) if body["trains"] else None,
+                     listing=listing if not body["unreadable"] else None)

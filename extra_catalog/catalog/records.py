@@ -205,6 +205,10 @@ class RunRecord:
     trains : RunTrains or None
         Facts over all the files, when loaded from a stored outline (not
         compared: derived from the rest).
+    listing : list of tuple or None
+        When loaded from a stored outline: ``(name, size, mtime, inode,
+        None)`` per file, as :func:`~extra_catalog.index.scan.list_run_files`
+        lists the run directory if nothing changed (not compared either).
     """
 
     info: RunInfo
@@ -214,6 +218,8 @@ class RunRecord:
     problems: tuple[RunProblem, ...] = ()
     indexed_at: datetime | None = None
     trains: RunTrains | None = field(default=None, compare=False, repr=False)
+    listing: list[tuple[str, int, float, int, None]] | None = field(
+        default=None, compare=False, repr=False)
 
     def file(self, path_or_name: str) -> FileRecord:
         """Return the record of a file given by path or name (KeyError if absent)."""

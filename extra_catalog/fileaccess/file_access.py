@@ -40,7 +40,54 @@ __all__ = ["FileAccess", "KeyInfo", "SourceDetails", "read_record"]
 #: record (see :meth:`FileAccess.from_record`), or None if it cannot.
 SourceDetails = Callable[["FileAccess", str], "SourceRecord | None"]
 
-_registry: weakref.WeakValueDictionary[str, FileAccess] = weakref.WeakValueDictionary()
+
+
+class _Registry:
+    """The FileAccess of each absolute path, held weakly.
+
+    What a :class:`weakref.WeakValueDictionary` does, but filled with plain
+    weak references (made in C): opening a 500-file run registers 500
+    objects, and the dictionary's Python-level keyed references took
+    longer than building the objects. References to collected objects are
+    dropped whenever the table has doubled since the last sweep.
+    """
+
+    def __init__(self) -> None:
+        self._refs: dict[str, weakref.ref[FileAccess]] = {}
+        self._sweep_at = 1024
+
+    def get(self, path: str) -> FileAccess | None:
+        ref = self._refs.get(path)
+        return None if ref is None else ref()
+
+    def __setitem__(self, path: str, inst: FileAccess) -> None:
+        self._refs[path] = weakref.ref(inst)
+        self.sweep_if_grown()
+
+    def setdefault(self, path: str, inst: FileAccess) -> FileAccess:
+        existing = self.get(path)
+        if existing is not None:
+            return existing
+        self[path] = inst
+        return inst
+
+    def __delitem__(self, path: str) -> None:
+        del self._refs[path]
+
+    def __len__(self) -> int:
+        return sum(1 for ref in self._refs.values() if ref() is not None)
+
+    def clear(self) -> None:
+        self._refs.clear()
+
+    def sweep_if_grown(self) -> None:
+        """Drop the references to collected objects if the table has doubled."""
+        if len(self._refs) > self._sweep_at:
+            self._refs = {path: ref for path, ref in self._refs.items() if ref() is not None}
+            self._sweep_at = max(1024, 2 * len(self._refs))
+
+
+_registry = _Registry()
 _registry_lock = threading.RLock()
 
 
@@ -159,6 +206,9 @@ class FileAccess:
 
     filename: str
     format_version: str
+    _record: FileRecord | None = None  # the complete record, once known
+    _basics: FileBasics | None = None  # what was read from the file, if it was
+    _details: SourceDetails | None = None  # where an outline's sources are completed
     control_sources: frozenset[str]
     instrument_sources: frozenset[str]
     reduction_sources: frozenset[str]
@@ -234,27 +284,31 @@ class FileAccess:
                      details: SourceDetails | None = None) -> list[FileAccess]:
         """:meth:`from_record` for each of *records* (the files of a run, say)."""
         out = []
+        build, ref = cls._build, weakref.ref
         with _registry_lock:
+            refs = _registry._refs  # (filled directly: this runs for every file of a run)
             for record in records:
                 path = record.path
                 if not path.startswith("/") or "/." in path or "//" in path:
                     path = os.path.abspath(path)  # (catalogue paths are already normal)
-                existing = _registry.get(path)
+                known = refs.get(path)
+                existing = None if known is None else known()
                 if existing is not None and (existing._head.size, existing._head.mtime) == (
                         record.size, record.mtime):
                     if details is None:
                         existing._adopt(record)
                     out.append(existing)
                     continue
-                inst = cls._build(record, _layout_of(record.sources),
-                                  path.endswith("/overview.h5"), path)
+                inst = build(record, _layout_of(record.sources),
+                             path.endswith("/overview.h5"), path)
                 if details is None:
                     inst._record = record
                     inst._src_records = {s.name: s for s in record.sources}
                 else:
                     inst._details = details
-                _registry[path] = inst
+                refs[path] = ref(inst)
                 out.append(inst)
+            _registry.sweep_if_grown()
         return out
 
     @classmethod
@@ -262,10 +316,8 @@ class FileAccess:
                filename: str) -> FileAccess:
         self = object.__new__(cls)
         self._head = head  # the record, complete or without its sources
-        self._record: FileRecord | None = None
-        self._basics: FileBasics | None = None
+        # (_record, _basics and _details are None until set: class attributes)
         self._src_records: dict[str, SourceRecord] = {}
-        self._details: SourceDetails | None = None
         self._src_problems: dict[str, tuple[ProblemRecord, ...]] = {}
         self._lock = threading.Lock()
         self.filename = filename  # absolute and normalised

@@ -88,12 +88,16 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
         self._sources_data: dict[str, SourceData] = sources_data
         if not _disjoint:  # (known when the catalogue checked these files)
             self._check_source_conflicts()
-        self.control_sources = frozenset(
-            n for n, sd in sources_data.items() if sd.section == "CONTROL")
-        self.instrument_sources = frozenset(
-            n for n, sd in sources_data.items() if sd.section == "INSTRUMENT")
-        self.legacy_sources = {n: sd.canonical_name for n, sd in sources_data.items()
-                               if sd.is_legacy}
+        by_section: dict[str, list[str]] = {"CONTROL": [], "INSTRUMENT": []}
+        self.legacy_sources = {}
+        for name, sd in sources_data.items():
+            listed = by_section.get(sd.section)  # (auxiliary sources are not listed)
+            if listed is not None:
+                listed.append(name)
+            if sd.canonical_name != name:
+                self.legacy_sources[name] = sd.canonical_name
+        self.control_sources = frozenset(by_section["CONTROL"])
+        self.instrument_sources = frozenset(by_section["INSTRUMENT"])
 
     def _sources_from_files(self) -> dict[str, SourceData]:
         by_source: dict[tuple[str, str], list[FileAccess]] = {}
@@ -114,13 +118,8 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
                     if not listed or listed[-1] is not f:
                         listed.append(f)
                     legacy[old] = new
-        return {
-            name: SourceData(name, sel_keys=None, train_ids=self._tids, files=files,
-                             section=section, canonical_name=legacy.get(name, name),
-                             is_single_run=self.is_single_run,
-                             inc_suspect_trains=self.inc_suspect_trains)
-            for (name, section), files in by_source.items()
-        }
+        return SourceData._of_run(by_source, legacy, self._tids, is_single_run=self.is_single_run,
+                                  inc_suspect_trains=self.inc_suspect_trains)
 
     def _check_source_conflicts(self) -> None:
         cache: dict[frozenset[str], bool] = {}

@@ -128,6 +128,8 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
         raise FileNotFoundError(f"{run_dir}: no such run directory")
     listing = list_run_files(run_dir)
     with _CatalogView(catalog, run_dir) as view:
+        if include == "*" and file_filter is None and view.unchanged(listing):
+            return _whole_run(view)
         chosen = _select(listing, run_dir, include, file_filter, view)
         if not chosen:
             raise FileNotFoundError(f"No HDF5 files found in {run_dir} with glob pattern "
@@ -165,6 +167,13 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
         if fresh_reads or view.removed(listing):
             out.recorded = view.write_back(fresh_reads, listing, whole_run)
     return out
+
+
+def _whole_run(view: _CatalogView) -> RunFiles:
+    """Every file of a run whose directory is as catalogued, from the outline."""
+    assert view.run is not None
+    return RunFiles(files=FileAccess.from_records(list(view.run.files), view.details),
+                    from_catalog=list(view.records), trains=view.run.trains)
 
 
 def _wants(record: bool | None) -> bool:
@@ -289,10 +298,20 @@ class _CatalogView:
 
     def _use(self, run: RunRecord) -> None:
         self.run = run
-        cut = len(os.path.join(run.info.path, ""))
-        # (the catalogue's file paths are the run's path and the file name)
-        self.records = {r.path[cut:]: r for r in run.files}
+        if run.listing is not None:
+            self.records = dict(zip([row[0] for row in run.listing], run.files))
+        else:  # (the catalogue's file paths are the run's path and the file name)
+            cut = len(os.path.join(run.info.path, ""))
+            self.records = {r.path[cut:]: r for r in run.files}
         self.details = CatalogDetails(self._catalog, self.run_dir, self.records)
+
+    def unchanged(self, listing: list[FileStat]) -> bool:
+        """Whether the directory lists exactly the catalogued files, none changed.
+
+        One comparison of two lists, made in C: the outline gives the listing
+        an unchanged directory has (name, size, mtime, inode per file).
+        """
+        return self.run is not None and self.run.listing == listing
 
     def removed(self, listing: list[FileStat]) -> list[str]:
         """Catalogued files that are no longer in the directory."""

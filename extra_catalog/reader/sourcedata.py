@@ -86,6 +86,27 @@ class SourceData:
         self.is_single_run = is_single_run
         self.inc_suspect_trains = inc_suspect_trains
 
+    @classmethod
+    def _of_run(cls, sources: dict[tuple[str, str], list[FileAccess]], legacy: dict[str, str],
+                train_ids: np.ndarray, *, is_single_run: bool,
+                inc_suspect_trains: bool) -> dict[str, SourceData]:
+        """Every source of an opened run: ``{(name, section): files}``, all keys, *train_ids*.
+
+        The same objects as the constructor makes, without its per-call work:
+        a run of a large detector has hundreds of sources.
+        """
+        common = {"sel_keys": None, "_tids": as_tids(train_ids), "is_single_run": is_single_run,
+                  "inc_suspect_trains": inc_suspect_trains}
+        new, out = object.__new__, {}
+        for (name, section), files in sources.items():
+            sd = new(cls)
+            state = sd.__dict__
+            state.update(common)
+            state["source"], state["files"], state["section"] = name, files, section
+            state["canonical_name"] = legacy.get(name, name)
+            out[name] = sd
+        return out
+
     @cached_property
     def train_ids(self) -> list[np.uint64]:
         """Selected train IDs (a list of numpy.uint64, as in EXtra-data)."""

@@ -146,6 +146,24 @@ def test_registry_is_weak(version_file) -> None:
     assert hdf5_open_count() == opens + 1
 
 
+def test_registry_forgets_collected_instances_as_it_grows(version_file) -> None:
+    from extra_catalog.fileaccess.file_access import _registry
+
+    record = FileAccess(version_file).to_record()
+    gc.collect()
+    kept = []
+    for i in range(3000):  # more than one sweep's worth of paths
+        rec = dataclasses.replace(record, path=f"{version_file.parent}/copy-{i}.h5")
+        fa = FileAccess.from_record(rec)
+        if i % 100 == 0:
+            kept.append(fa)
+        del fa
+    assert all(_registry.get(fa.filename) is fa for fa in kept)
+    assert _registry.get(f"{version_file.parent}/copy-1.h5") is None
+    assert len(_registry._refs) < 2100  # references to collected instances were dropped
+    assert len(_registry) >= len(kept)
+
+
 def test_from_record_replaces_instance_of_changed_file(tmp_path) -> None:
     path = write_file(tmp_path / "RAW-R0001-DA01-S00000.h5", [Motor(MOTOR_NAME)], n_trains=5)
     old = FileAccess(path)

@@ -144,3 +144,33 @@ def test_h5file_and_context_manager(facility):
     path = sorted((facility / "SPB/202601/p900005/raw/r0001").glob("*.h5"))[0]
     with H5File(path) as f:
         assert f.is_single_run and len(f.train_ids) > 0
+
+
+def test_the_garbage_collector_is_paused_while_opening_and_restored(tmp_path, monkeypatch):
+    import gc
+
+    from extra_catalog import RunDirectory
+    from extra_catalog.reader import opening
+    from extra_catalog.testing import write_run
+
+    run_dir = tmp_path / "r0001"
+    write_run(run_dir, run=1, n_trains=4, trains_per_sequence=2)
+    seen = []
+    real = opening.open_run_files
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(opening, "open_run_files", spy)
+    RunDirectory(run_dir, catalog=None)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller's own pause is left as it was
+    try:
+        RunDirectory(run_dir, catalog=None)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(FileNotFoundError):
+        RunDirectory(tmp_path / "missing", catalog=None)
+    assert gc.isenabled()  # restored after an error too

@@ -69,6 +69,18 @@ def test_changed_and_new_files_are_read_again_and_recorded(run_dir, crawled):
     assert again.from_disk == []
 
 
+def test_a_file_touched_in_place_is_read_again(run_dir, crawled):
+    unchanged = open_run_files(run_dir, catalog=crawled)
+    assert unchanged.trains is not None  # the whole run, as catalogued
+    assert unchanged.from_catalog == sorted(p.name for p in run_dir.glob("*.h5"))
+    target = sorted(run_dir.glob("*.h5"))[1]
+    st = target.stat()
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # same size
+    opened = open_run_files(run_dir, catalog=crawled, record=False)
+    assert opened.from_disk == [target.name] and opened.trains is None
+    assert len(opened.files) == len(unchanged.files)
+
+
 def test_an_unknown_run_is_read_from_disk_and_recorded_whole(run_dir, tmp_path):
     url = str(tmp_path / "cat.sqlite")
     init_catalog(url)
