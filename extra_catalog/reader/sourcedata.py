@@ -95,15 +95,13 @@ class SourceData:
         The same objects as the constructor makes, without its per-call work:
         a run of a large detector has hundreds of sources.
         """
-        common = {"sel_keys": None, "_tids": as_tids(train_ids), "is_single_run": is_single_run,
-                  "inc_suspect_trains": inc_suspect_trains}
+        tids = as_tids(train_ids)
         new, out = object.__new__, {}
         for (name, section), files in sources.items():
-            sd = new(cls)
-            state = sd.__dict__
-            state.update(common)
-            state["source"], state["files"], state["section"] = name, files, section
-            state["canonical_name"] = legacy.get(name, name)
+            sd = new(cls)  # (plain attribute stores: the instance keeps no separate dict)
+            sd.source, sd.sel_keys, sd._tids, sd.files, sd.section = name, None, tids, files, section
+            sd.canonical_name = legacy.get(name, name)
+            sd.is_single_run, sd.inc_suspect_trains = is_single_run, inc_suspect_trains
             out[name] = sd
         return out
 
