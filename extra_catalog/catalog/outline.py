@@ -119,8 +119,30 @@ def encode_outline(record: RunRecord) -> bytes:
                       None if rp.path is None else os.path.basename(rp.path)]
                      for rp in record.problems],
         "trains": _run_trains(record.files),
+        "ranges": _train_ranges(record.files),
     }
     return msgpack.packb(body, use_bin_type=True)
+
+
+def _train_ranges(files: tuple[FileRecord, ...]) -> list[list[int]] | None:
+    """Per file ``[lowest, highest, lowest good, highest good]`` train ID (``1, 0``: none).
+
+    Selecting a few trains asks each file of a source whether it holds
+    them: the ranges answer for most files without decoding their trains.
+    None if a file's train IDs or flags are not codec blobs.
+    """
+    from ..fileaccess.codec import CodecError, decode_array
+
+    out = []
+    try:
+        for f in files:
+            ids = decode_array(f.train_ids)
+            good = ids[decode_array(f.validity).astype(bool)]
+            out.append([int(x) for arr in (ids, good)
+                        for x in ((arr.min(), arr.max()) if len(arr) else (1, 0))])
+    except (CodecError, IndexError, ValueError):
+        return None
+    return out
 
 
 def _run_trains(files: tuple[FileRecord, ...]) -> list[Any] | None:
@@ -211,6 +233,13 @@ class OutlineFileRecord(FileRecord):
     decoded from their packed form when one of them is first read, so
     opening a run builds its records without touching them. Equal to a
     :class:`FileRecord` with the same fields.
+
+    Attributes
+    ----------
+    train_range : list of int or None
+        ``[lowest, highest, lowest good, highest good]`` train ID (``1, 0``
+        where there is none), known without decoding the train IDs; not a
+        field (not compared, not pickled).
     """
 
     train_ids = _Deferred()
@@ -263,14 +292,16 @@ def _decode_files(body: dict[str, Any], prefix: str) -> list[FileRecord]:
     source_lists = [tuple(sources[i] for i in listed) for listed in body["source_lists"]]
     metadata = _MetadataTable(body["metadata"])
     columns = body["files"]
-    for name, size, mtime, inode, version, listed, rest in zip(
-            *(columns[c] for c in _FILE_COLUMNS)):
+    ranges = body["ranges"] or repeat(None)
+    for name, size, mtime, inode, version, listed, rest, train_range in zip(
+            *(columns[c] for c in _FILE_COLUMNS), ranges):
         # Not through the frozen __init__, which sets each field with
-        # object.__setattr__; the deferred fields come from __getattr__.
+        # object.__setattr__; the deferred fields come from their descriptors.
         inst = new(cls)
         inst.__dict__.update(path=prefix + name, size=size, mtime=mtime, inode=inode,
                              format_version=version, sources=source_lists[listed],
-                             legacy_sources=(), _rest=rest, _metadata=metadata)
+                             legacy_sources=(), _rest=rest, _metadata=metadata,
+                             train_range=train_range)
         out.append(inst)
     for i, pairs in body["legacy"]:
         out[i].__dict__["legacy_sources"] = tuple(map(tuple, pairs))

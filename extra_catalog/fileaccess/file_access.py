@@ -408,20 +408,28 @@ class FileAccess:
     def has_train_ids(self, tids: np.ndarray, inc_suspect: bool = False) -> bool:
         """Whether any of *tids* is a train of this file (suspect ones only
         when *inc_suspect*)."""
-        mine = self.train_ids if inc_suspect else self.valid_train_ids
         tids = np.asarray(tids, dtype=np.uint64)
-        if not (len(mine) and len(tids)):
+        if not len(tids):
             return False
         # Selecting a few trains asks every file of a source: most hold none,
         # as their range shows (np.isin costs ~0.1 ms even on tiny arrays).
         lo, hi = self._train_range[inc_suspect]
-        if tids.max() < lo or tids.min() > hi:
+        if lo > hi or tids.max() < lo or tids.min() > hi:
             return False
+        mine = self.train_ids if inc_suspect else self.valid_train_ids
         return bool(np.isin(tids, mine).any())
 
     @cached_property
     def _train_range(self) -> dict[bool, tuple[int, int]]:
-        """(lowest, highest) train ID, of all trains (True) and of the good ones (False)."""
+        """(lowest, highest) train ID, of all trains (True) and of the good ones (False).
+
+        ``(1, 0)`` when there is none. From the catalogue's outline when it
+        gives them (then the train IDs need not be decoded), else from the IDs.
+        """
+        known = getattr(self._head, "train_range", None)
+        if known is not None:
+            lo, hi, good_lo, good_hi = known
+            return {True: (lo, hi), False: (good_lo, good_hi)}
         out = {}
         for inc_suspect, ids in ((True, self.train_ids), (False, self.valid_train_ids)):
             out[inc_suspect] = (int(ids.min()), int(ids.max())) if len(ids) else (1, 0)

@@ -32,7 +32,15 @@ def as_tids(train_ids: Any) -> np.ndarray:
 def only_files_with(files: Sequence[FileAccess], tids: np.ndarray,
                     inc_suspect: bool) -> list[FileAccess]:
     """Files holding any of *tids*; the first file if none does (for keys, dtypes...)."""
-    kept = [f for f in files if f.has_train_ids(tids, inc_suspect)]
+    tids = np.asarray(tids, dtype=np.uint64)
+    candidates = files
+    if len(tids) and len(files) > 1:
+        # Most files of a source hold none of a few trains: their train ID
+        # ranges (known without decoding the IDs) rule them out.
+        lo, hi = int(tids.min()), int(tids.max())
+        candidates = [f for f in files
+                      if (r := f._train_range[inc_suspect])[0] <= hi and r[1] >= lo]
+    kept = [f for f in candidates if f.has_train_ids(tids, inc_suspect)]
     return kept or list(files[:1])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from _catalog_factory import RUN_PATH, file_record, run_info, small_run
 from sqlalchemy import delete, select, update
@@ -157,6 +158,14 @@ def test_train_facts_unions_and_disjointness(catalog):
     assert decode_array(facts.train_ids).tolist() == [10, 11, 12, 13, 14]
     assert decode_array(facts.valid_train_ids).tolist() == [10, 11, 13]
     assert facts.disjoint
+    # Each file's train ranges, all and good ones (1, 0: none).
+    empty = replace(file_record("RAW-R0001-DA02-S00000.h5"),
+                    train_ids=encode_array(np.zeros(0, np.uint64)),
+                    validity=encode_array(np.zeros(0, np.uint8)))
+    update_files(catalog, run_info(), [empty])
+    assert [f.train_range for f in _stored(catalog)[1].files] == [
+        [10, 12, 10, 11], [13, 14, 13, 13], [1, 0, 1, 0]]
+    remove_files(catalog, run_info(), [empty.path])
     # The same source holding train 12 in two files: not disjoint.
     c = _codec_file("RAW-R0001-DA01-S00002.h5", [12, 20])
     update_files(catalog, run_info(), [c])
@@ -166,6 +175,7 @@ def test_train_facts_unions_and_disjointness(catalog):
 def test_train_facts_are_absent_when_train_ids_are_not_codec_blobs(catalog):
     replace_run(catalog, run_info(), small_run())  # raw struct blobs, not codec output
     assert _stored(catalog)[1].trains is None
+    assert all(f.train_range is None for f in _stored(catalog)[1].files)
 
 
 def test_outlines_are_small(catalog):

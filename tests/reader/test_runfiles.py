@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -199,6 +200,32 @@ def test_runs_catalogued_without_outlines_open_from_the_tables(run_dir, crawled)
     with open_catalog(crawled) as cat:
         crawl(cat, [run_dir], CrawlOptions(settle=0, processes=1))  # builds the outline
     assert open_run_files(run_dir, catalog=crawled).trains is not None
+
+
+def test_selecting_trains_decodes_the_train_ids_of_the_files_holding_them_only(run_dir,
+                                                                             crawled):
+    from extra_catalog import RunDirectory, by_id
+    from extra_catalog.reader.keydata import only_files_with
+
+    run = RunDirectory(run_dir, catalog=crawled)
+    source = next(s for s in run.instrument_sources if "AGIPD" in s)
+    files = run[source].files
+    assert len(files) == 3  # three sequence files of 10 trains
+    tid = run.train_ids[15]
+    for f in files:  # the outline's ranges equal the decoded train IDs'
+        lo, hi, good_lo, good_hi = f._head.train_range
+        assert (lo, hi) == (f.train_ids.min(), f.train_ids.max())
+        assert (good_lo, good_hi) == (f.valid_train_ids.min(), f.valid_train_ids.max())
+    del run, files, f
+    gc.collect()
+    run = RunDirectory(run_dir, catalog=crawled)  # (fresh objects, nothing decoded)
+    files = run[source].files
+    kept = only_files_with(files, np.array([tid], dtype=np.uint64), True)
+    assert [f.filename for f in kept] == [files[1].filename]
+    assert ["train_ids" in vars(f) for f in files] == [False, True, False]
+    data = run[source, "image.data"].select_trains(by_id[[tid]]).ndarray()
+    assert data.shape[0] == 2  # frames of that one train
+    assert only_files_with(files, np.array([10**9], dtype=np.uint64), True) == files[:1]
 
 
 def test_equal_index_arrays_of_different_files_are_one_shared_read_only_array(run_dir, crawled):
