@@ -18,7 +18,8 @@ from sqlalchemy import select, text
 
 from ._read import load_run_record
 from .models import RunOutline
-from .outline import OUTLINE_FORMAT, OutlineError, decode_outline
+from .outline import OUTLINE_FORMAT, OutlineError
+from .outlineview import decode_outline
 from .records import RunRecord
 from .sourcerows import FileSources, fetch_source_details
 from .store import RunKey, Target, _require_run, _unit

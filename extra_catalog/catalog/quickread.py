@@ -24,8 +24,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from .outline import OUTLINE_FORMAT, OutlineError, decode_outline
-from .records import RunRecord
+from .outline import OUTLINE_FORMAT, OutlineError
+from .outlineview import Outline, read_outline
 from .sourcerows import FileSources, fetch_source_details
 
 __all__ = ["QuickCatalog", "quick_catalog"]
@@ -76,13 +76,13 @@ class QuickCatalog:
             log.debug("quick catalogue read of %s failed: %s", self.path, exc)
             return None
 
-    def outline(self, run_dir: str | os.PathLike[str]) -> RunRecord | None:
+    def outline(self, run_dir: str | os.PathLike[str]) -> Outline | None:
         """The stored outline of a run, or None (not stored, or not usable)."""
         rows = self._fetch(_OUTLINE, (os.path.normpath(os.fspath(run_dir)),))
         if not rows or rows[0][0] != OUTLINE_FORMAT:
             return None
         try:
-            return decode_outline(bytes(rows[0][1]))  # type: ignore[arg-type]
+            return read_outline(bytes(rows[0][1]))  # type: ignore[arg-type]
         except OutlineError as exc:
             log.info("outline of %s not used: %s", run_dir, exc)
             return None

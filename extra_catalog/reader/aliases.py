@@ -174,9 +174,10 @@ class AliasMixin:
 
     def _with(self, aliases: dict[str, Target], files: list[Path]) -> DataCollection:
         dc: Any = self
-        return type(dc)(dc.files, sources_data=dc._sources_data, train_ids=dc._tids,
+        # The same files and sources as checked for this one: no new conflict check.
+        return type(dc)(dc._files_as_given(), sources_data=dc._sources_data, train_ids=dc._tids,
                         aliases=aliases, inc_suspect_trains=dc.inc_suspect_trains,
-                        is_single_run=dc.is_single_run, alias_files=files)
+                        is_single_run=dc.is_single_run, alias_files=files, _disjoint=True)
 
     def _added(self, alias_defs: tuple[Any, ...]) -> tuple[dict[str, Target], list[Path]]:
         dicts, files = parse_alias_defs(alias_defs)

@@ -11,7 +11,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -21,6 +21,7 @@ from ..exceptions import ExtraCatalogError, MultiRunError, PropertyNameError, So
 from ..fileaccess import FileAccess
 from .aliases import AliasIndexer, AliasMixin, merge_aliases
 from .auxiliary import AuxiliaryIndexer
+from .catalogued import CataloguedRun, LazySources
 from .dcoutputs import OutputsMixin
 from .dcselect import SelectionMixin
 from .display import DisplayMixin
@@ -67,12 +68,15 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
 
     __iter__ = None  # iterate over .trains(), or over sources explicitly
 
-    def __init__(self, files: Iterable[FileAccess], sources_data: dict[str, SourceData] | None = None,
+    def __init__(self, files: Iterable[FileAccess] | CataloguedRun,
+                 sources_data: Mapping[str, SourceData] | None = None,
                  train_ids: Any = None, aliases: dict[str, Any] | None = None,
                  ctx_closes: bool = False, *, inc_suspect_trains: bool = True,
                  is_single_run: bool = False, alias_files: Sequence[Any] | None = None,
                  _disjoint: bool = False) -> None:
-        self.files: list[FileAccess] = list(files)
+        # A catalogued run makes its files (and sources) when first used.
+        self._catalogued = files if isinstance(files, CataloguedRun) else None
+        self._files: list[FileAccess] | None = None if self._catalogued else list(files)
         self.ctx_closes = ctx_closes
         self.inc_suspect_trains = inc_suspect_trains
         self.is_single_run = is_single_run
@@ -84,20 +88,58 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
             train_ids = np.unique(np.concatenate(sets)) if sets else []
         self._tids = as_tids(train_ids)
         if sources_data is None:
-            sources_data = self._sources_from_files()
-        self._sources_data: dict[str, SourceData] = sources_data
+            sources_data = self._sources_from_files() if self._catalogued is None else \
+                LazySources(self._catalogued, self._tids, is_single_run=is_single_run,
+                            inc_suspect_trains=inc_suspect_trains)
+        self._sources_data: Mapping[str, SourceData] = sources_data
         if not _disjoint:  # (known when the catalogue checked these files)
             self._check_source_conflicts()
+        self._list_sources(sources_data)
+
+    def _list_sources(self, sources_data: Mapping[str, SourceData]) -> None:
+        """Set the control, instrument and legacy source names."""
         by_section: dict[str, list[str]] = {"CONTROL": [], "INSTRUMENT": []}
-        self.legacy_sources = {}
-        for name, sd in sources_data.items():
-            listed = by_section.get(sd.section)  # (auxiliary sources are not listed)
-            if listed is not None:
-                listed.append(name)
-            if sd.canonical_name != name:
-                self.legacy_sources[name] = sd.canonical_name
+        self.legacy_sources: dict[str, str] = {}
+        if isinstance(sources_data, LazySources):  # (no legacy names: not lazy otherwise)
+            for name, section in sources_data.sections().items():
+                by_section[section].append(name)
+        else:
+            for name, sd in sources_data.items():
+                listed = by_section.get(sd.section)  # (auxiliary sources are not listed)
+                if listed is not None:
+                    listed.append(name)
+                if sd.canonical_name != name:
+                    self.legacy_sources[name] = sd.canonical_name
         self.control_sources = frozenset(by_section["CONTROL"])
         self.instrument_sources = frozenset(by_section["INSTRUMENT"])
+
+    @property
+    def files(self) -> list[FileAccess]:
+        """The files of the collection, in name order for a run."""
+        if self._files is None:
+            assert self._catalogued is not None
+            self._files = self._catalogued.all_files()
+        return self._files
+
+    @files.setter
+    def files(self, value: list[FileAccess]) -> None:
+        self._files, self._catalogued = list(value), None
+
+    def _files_as_given(self) -> list[FileAccess] | CataloguedRun:
+        """What to give a new collection over the same files: lazily made ones stay so."""
+        return self._catalogued if self._files is None else self._files  # type: ignore[return-value]
+
+    def _made_files(self) -> list[FileAccess]:
+        """The files made so far (a catalogued run makes them when first used)."""
+        return self._catalogued.made_files() if self._files is None else self._files  # type: ignore[union-attr]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled with every file and source made: the lazy parts stay here.
+        state = self.__dict__.copy()
+        if self._files is None or isinstance(self._sources_data, LazySources):
+            state.update(_files=self.files, _catalogued=None,
+                         _sources_data=dict(self._sources_data.items()))
+        return state
 
     def _sources_from_files(self) -> dict[str, SourceData]:
         by_source: dict[tuple[str, str], list[FileAccess]] = {}
@@ -181,7 +223,7 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
 
     def __exit__(self, *exc: Any) -> None:
         if self.ctx_closes:
-            for f in self.files:
+            for f in self._made_files():  # (files never made were never opened)
                 f.close()
 
     # ---- structure ---------------------------------------------------------------------
@@ -300,8 +342,11 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
                 is_single_run: bool | None = None) -> DataCollection:
         """A collection over the given sources, keeping the files they use."""
         used = {f for sd in sources_data.values() for f in sd.files}
-        files = [f for f in self.files if f in used]
-        files += sorted(used - set(files), key=lambda f: f.filename)
+        if self._files is None:  # a catalogued run's files are in name order
+            files = sorted(used, key=lambda f: f.filename)
+        else:
+            files = [f for f in self.files if f in used]
+            files += sorted(used - set(files), key=lambda f: f.filename)
         return DataCollection(
             files, sources_data=sources_data, train_ids=train_ids, aliases=self._aliases,
             inc_suspect_trains=self.inc_suspect_trains, alias_files=self._alias_files,

@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,9 @@ from ..fileaccess import FileAccess
 from ..records import FileRecord, SourceRecord
 
 __all__ = ["CatalogDetails", "shared_catalog"]
+
+#: The files of a run by name: their stat, or their records.
+Stats = Mapping[str, tuple[int, float, int] | FileRecord]
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +87,10 @@ class CatalogDetails:
         :class:`~extra_catalog.catalog.quickread.QuickCatalog` asked first.
     run_dir : path
         The run directory, as catalogued.
-    stats : mapping of str to (size, mtime, inode) or to FileRecord
+    stats : mapping of str to (size, mtime, inode) or to FileRecord, or a callable
         The files as they were when the run was opened (records: their
-        stat is taken when first needed).
+        stat is taken when first needed), or a function giving them (called
+        on the first fetch).
     """
 
     #: After this many single sources, the rest of the run is loaded in one go
@@ -94,7 +98,7 @@ class CatalogDetails:
     BULK_AFTER = 16
 
     def __init__(self, catalog: Any, run_dir: str | os.PathLike[str],
-                 stats: Mapping[str, tuple[int, float, int] | FileRecord]) -> None:
+                 stats: Stats | Callable[[], Stats]) -> None:
         self.catalog = catalog
         self.run_dir = str(Path(run_dir))
         self._stats = stats
@@ -106,8 +110,9 @@ class CatalogDetails:
     @cached_property
     def stats(self) -> dict[str, tuple[int, float, int]]:
         """``{file name: (size, mtime, inode)}`` as the run was opened."""
+        given = self._stats() if callable(self._stats) else self._stats
         return {name: v if isinstance(v, tuple) else (v.size, v.mtime, v.inode)
-                for name, v in self._stats.items()}
+                for name, v in given.items()}
 
     def __call__(self, fa: FileAccess, source: str) -> SourceRecord | None:
         name = os.path.basename(fa.filename)

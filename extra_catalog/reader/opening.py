@@ -175,7 +175,9 @@ def RunDirectory(path: str | os.PathLike, include: str = "*",
             known = {"train_ids": decode_array(
                          facts.train_ids if inc_suspect_trains else facts.valid_train_ids),
                      "_disjoint": facts.disjoint}
-        return _collection_class()(opened.files, ctx_closes=True, is_single_run=True,
+        files = opened.files if opened.catalogued is None or opened.catalogued.outline.has_legacy \
+            else opened.catalogued  # (made when first used)
+        return _collection_class()(files, ctx_closes=True, is_single_run=True,
                                    inc_suspect_trains=inc_suspect_trains, **known)
 
 

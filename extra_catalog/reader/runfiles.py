@@ -34,11 +34,13 @@ from ..exceptions import ExtraCatalogError
 from ..fileaccess import FileAccess
 from ..fileaccess.file_access import read_record
 from ..catalog.location import plain_sqlite_path
+from ..catalog.outlineview import Outline
 from ..catalog.quickread import QuickCatalog, quick_catalog
 from ..catalog.records import RunRecord, RunTrains
 from ..index.scan import FileStat, list_run_files
 from ..records import FileRecord
 from .filefilter import apply_file_filter
+from .catalogued import CataloguedRun
 from .details import CatalogDetails, shared_catalog
 
 __all__ = ["RunFiles", "open_run_files", "DEFAULT_CATALOG"]
@@ -59,7 +61,8 @@ class RunFiles:
     Attributes
     ----------
     files : list of FileAccess
-        The selected files, in name order.
+        The selected files, in name order (for a :attr:`catalogued` run,
+        made when this is first read).
     from_catalog, from_disk : list of str
         Names of files built from catalogue records / read from disk.
     recorded : bool
@@ -67,13 +70,27 @@ class RunFiles:
     trains : RunTrains or None
         The catalogue's train facts over all the files, when the files are
         exactly the catalogued run's (whole run, all fresh).
+    catalogued : CataloguedRun or None
+        The whole run as catalogued, when its directory is unchanged: its
+        files are made when first used.
     """
 
-    files: list[FileAccess] = field(default_factory=list)
+    _files: list[FileAccess] | None = None
     from_catalog: list[str] = field(default_factory=list)
     from_disk: list[str] = field(default_factory=list)
     recorded: bool = False
     trains: RunTrains | None = None
+    catalogued: CataloguedRun | None = None
+
+    @property
+    def files(self) -> list[FileAccess]:
+        if self._files is None:
+            self._files = [] if self.catalogued is None else self.catalogued.all_files()
+        return self._files
+
+    @files.setter
+    def files(self, value: list[FileAccess]) -> None:
+        self._files = value
 
 
 def _select(listing: list[FileStat], run_dir: Path, include: str,
@@ -134,7 +151,7 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
         if not chosen:
             raise FileNotFoundError(f"No HDF5 files found in {run_dir} with glob pattern "
                                     f"{include!r}")
-        out = RunFiles()
+        out = RunFiles(_files=[])
         fresh_reads: dict[str, FileRecord] = {}
         opened: dict[str, FileAccess] = {}
         to_read = []
@@ -171,8 +188,11 @@ def open_run_files(run_dir: str | os.PathLike, include: str = "*",
 
 def _whole_run(view: _CatalogView) -> RunFiles:
     """Every file of a run whose directory is as catalogued, from the outline."""
+    if view.outline is not None:  # nothing per file is made yet
+        return RunFiles(from_catalog=list(view.outline.names), trains=view.outline.trains,
+                        catalogued=CataloguedRun(view.outline, view.details))
     assert view.run is not None
-    return RunFiles(files=FileAccess.from_records(list(view.run.files), view.details),
+    return RunFiles(_files=FileAccess.from_records(list(view.run.files), view.details),
                     from_catalog=list(view.records), trains=view.run.trains)
 
 
@@ -231,8 +251,9 @@ class _CatalogView:
     def __init__(self, catalog: object, run_dir: Path):
         self.run_dir = run_dir
         self._catalog: _LazyCatalog | None = None
-        self.records: dict[str, FileRecord] = {}
-        self.run = None
+        self.outline: Outline | None = None  # from the quick path: records made on demand
+        self._run: RunRecord | None = None
+        self._records: dict[str, FileRecord] | None = None
         self.writable = False
         self.details: CatalogDetails | None = None
         try:
@@ -244,7 +265,29 @@ class _CatalogView:
         warnings.warn(f"catalogue not used, reading the files of {self.run_dir} directly: {exc}",
                       stacklevel=5)
         self.close()
-        self.records, self.run, self.writable, self.details = {}, None, False, None
+        self.outline, self._run, self._records = None, None, None
+        self.writable, self.details = False, None
+
+    @property
+    def run(self) -> RunRecord | None:
+        """The catalogued run (every file's record made), or None if not catalogued."""
+        if self._run is None and self.outline is not None:
+            self._run = self.outline.to_run_record()
+        return self._run
+
+    @property
+    def records(self) -> dict[str, FileRecord]:
+        """The catalogued files' records by name (empty if the run is not catalogued)."""
+        if self._records is None:
+            run = self.run
+            if run is None:
+                self._records = {}
+            elif run.listing is not None:
+                self._records = dict(zip([row[0] for row in run.listing], run.files))
+            else:  # (the catalogue's file paths are the run's path and the file name)
+                cut = len(os.path.join(run.info.path, ""))
+                self._records = {r.path[cut:]: r for r in run.files}
+        return self._records
 
     @property
     def catalog(self) -> Any:
@@ -277,10 +320,11 @@ class _CatalogView:
             self._catalog = None  # no catalogue yet: nothing to use, nothing to say
             return
         self._catalog.quick = quick
-        run = quick.outline(self.run_dir)
-        if run is None:  # not catalogued, or without an outline
+        outline = quick.outline(self.run_dir)
+        if outline is None:  # not catalogued, or without an outline
             return self._load_slowly()
-        self._use(run)
+        self.outline = outline
+        self.details = CatalogDetails(self._catalog, self.run_dir, outline.stats)
         self.writable = _file_writable(path)
 
     def _load_slowly(self) -> None:
@@ -291,19 +335,12 @@ class _CatalogView:
         if catalog is None:
             return
         try:
-            self._use(load_run_outline(catalog, str(self.run_dir)))
+            self._run = load_run_outline(catalog, str(self.run_dir))
         except ExtraCatalogError:
-            self.run = None  # not catalogued (yet)
+            self._run = None  # not catalogued (yet)
+        else:
+            self.details = CatalogDetails(self._catalog, self.run_dir, lambda: self.records)
         self.writable = _is_writable(catalog)
-
-    def _use(self, run: RunRecord) -> None:
-        self.run = run
-        if run.listing is not None:
-            self.records = dict(zip([row[0] for row in run.listing], run.files))
-        else:  # (the catalogue's file paths are the run's path and the file name)
-            cut = len(os.path.join(run.info.path, ""))
-            self.records = {r.path[cut:]: r for r in run.files}
-        self.details = CatalogDetails(self._catalog, self.run_dir, self.records)
 
     def unchanged(self, listing: list[FileStat]) -> bool:
         """Whether the directory lists exactly the catalogued files, none changed.
@@ -311,7 +348,8 @@ class _CatalogView:
         One comparison of two lists, made in C: the outline gives the listing
         an unchanged directory has (name, size, mtime, inode per file).
         """
-        return self.run is not None and self.run.listing == listing
+        known = self.outline if self.outline is not None else self._run
+        return known is not None and known.listing == listing
 
     def removed(self, listing: list[FileStat]) -> list[str]:
         """Catalogued files that are no longer in the directory."""

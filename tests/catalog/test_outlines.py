@@ -22,8 +22,8 @@ from extra_catalog.catalog import (
 )
 from extra_catalog.catalog._read import load_run_record
 from extra_catalog.catalog.models import Run, RunOutline
-from extra_catalog.catalog.outline import (OUTLINE_FORMAT, OutlineError, decode_outline,
-                                           encode_outline)
+from extra_catalog.catalog.outline import OUTLINE_FORMAT, OutlineError, encode_outline
+from extra_catalog.catalog.outlineview import decode_outline, read_outline
 from extra_catalog.catalog.outlines import build_missing_outlines
 from extra_catalog.catalog.partial import load_run_outline
 from extra_catalog.catalog.store import _require_run
