@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from dataclasses import replace
 
@@ -86,6 +87,26 @@ def test_outline_file_records_decode_their_details_on_first_use(catalog):
     assert replace(decoded.files[0], size=1) == replace(tables.files[0], size=1)
     with pytest.raises(AttributeError):
         lazy.no_such_field
+
+
+def test_an_outline_gives_each_sources_files_and_makes_records_on_demand(catalog):
+    replace_run(catalog, run_info(), small_run())
+    tables = _from_tables(catalog)
+    outline = read_outline(encode_outline(tables))
+    assert outline.names == [os.path.basename(f.path) for f in tables.files]
+    assert outline.stats() == {os.path.basename(f.path): (f.size, f.mtime, f.inode)
+                               for f in tables.files}
+    expected: dict = {}
+    for i, f in enumerate(tables.files):
+        for s in f.sources:
+            expected.setdefault((s.name, s.section), []).append(i)
+    assert outline.source_files() == expected
+    assert outline.has_legacy == any(f.legacy_sources for f in tables.files)
+    assert outline._records == [None] * len(tables.files)  # nothing made yet
+    (second,) = outline.records([1])
+    assert second == tables.files[1] and outline.records([1])[0] is second  # made once
+    assert sum(r is not None for r in outline._records) == 1
+    assert outline.to_run_record() == tables
 
 
 def test_every_write_keeps_the_outline_in_step(catalog):

@@ -1,0 +1,124 @@
+"""A whole, unchanged catalogued run makes its files and sources when first used."""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from extra_catalog import RunDirectory, by_index
+from extra_catalog.catalog import open_catalog
+from extra_catalog.fileaccess import hdf5_open_count
+from extra_catalog.fileaccess.handles import get_handle_cache
+from extra_catalog.index.crawler import CrawlOptions, crawl
+from extra_catalog.reader.catalogued import LazySources
+from extra_catalog.testing import write_run
+
+
+@pytest.fixture(scope="module")
+def pristine_run(tmp_path_factory) -> Path:
+    run_dir = tmp_path_factory.mktemp("runs") / "p900001" / "raw" / "r0005"
+    write_run(run_dir, run=5, n_trains=30, trains_per_sequence=10, detector="AGIPD1M",
+              n_modules=2, frames_per_train=2, frame_shape=(8, 8))
+    return run_dir
+
+
+@pytest.fixture
+def crawled_run(pristine_run, tmp_path) -> tuple[Path, str]:
+    run_dir = tmp_path / "p900001" / "raw" / "r0005"
+    shutil.copytree(pristine_run, run_dir)
+    url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    from extra_catalog.catalog import init_catalog
+
+    init_catalog(url)
+    with open_catalog(url) as cat:
+        crawl(cat, [run_dir], CrawlOptions(settle=0, processes=1))
+    return run_dir, url
+
+
+def _names(files) -> list[str]:
+    return [os.path.basename(f.filename) for f in files]
+
+
+def _fresh(run_dir: Path, url: str):
+    gc.collect()  # no FileAccess left from an earlier open to be shared
+    return RunDirectory(run_dir, catalog=url)
+
+
+def test_opening_makes_no_file_or_source_object(crawled_run):
+    run = _fresh(*crawled_run)
+    assert isinstance(run._sources_data, LazySources)
+    assert run._catalogued.made_files() == []
+    assert len(run.train_ids) == 30 and len(run.all_sources) > 4
+    assert "SPB_DET_AGIPD1M-1/DET/0CH0:xtdf" in run.detector_sources
+    assert run._catalogued.made_files() == []  # names and trains: from the outline
+
+
+def test_a_source_makes_only_the_files_holding_it(crawled_run):
+    run_dir, url = crawled_run
+    run = _fresh(run_dir, url)
+    before = hdf5_open_count()
+    counts = run["SPB_DET_AGIPD1M-1/DET/0CH0:xtdf", "image.data"].data_counts(labelled=False)
+    assert hdf5_open_count() == before and counts.sum() == 60
+    assert _names(run._catalogued.made_files()) == [
+        f"RAW-R0005-AGIPD00-S0000{i}.h5" for i in range(3)]
+    data = run["SPB_DET_AGIPD1M-1/DET/0CH0:xtdf", "image.data"][by_index[12:14]].ndarray()
+    assert data.shape == (4, 2, 8, 8)  # 2 trains x 2 frames; raw AGIPD: data and gain planes
+    assert hdf5_open_count() == before + 1  # one sequence file, to read its data
+
+
+def test_lazy_and_eager_opening_agree(crawled_run):
+    run_dir, url = crawled_run
+    lazy, eager = _fresh(run_dir, url), RunDirectory(run_dir, catalog=None)
+    assert lazy.control_sources == eager.control_sources
+    assert lazy.instrument_sources == eager.instrument_sources
+    assert lazy.legacy_sources == eager.legacy_sources == {}
+    assert sorted(lazy.selection) == sorted(eager.selection)
+    for source in sorted(eager.all_sources):
+        mine, theirs = lazy[source], eager[source]
+        assert _names(mine.files) == _names(theirs.files), source
+        assert (mine.section, mine.canonical_name, mine.train_ids) == (
+            theirs.section, theirs.canonical_name, theirs.train_ids)
+        assert mine.keys() == theirs.keys()
+    assert _names(lazy.files) == _names(eager.files)
+    picked = [("SPB_DET_AGIPD1M-1/DET/1CH0:xtdf", "image.*"), ("*XGM*", "*")]
+    a, b = lazy.select(picked).select_trains(by_index[5:25]), eager.select(picked)[5:25]
+    assert _names(a.files) == _names(b.files) and a.selection == b.selection
+    assert [tid for tid, _ in a.trains()] == [tid for tid, _ in b.trains()]
+    np.testing.assert_array_equal(
+        a["SPB_DET_AGIPD1M-1/DET/1CH0:xtdf", "image.data"].ndarray(),
+        b["SPB_DET_AGIPD1M-1/DET/1CH0:xtdf", "image.data"].ndarray())
+
+
+def test_selecting_does_not_make_every_file(crawled_run):
+    run = _fresh(*crawled_run)
+    sel = run.select("SPB_DET_AGIPD1M-1/DET/1CH0:xtdf", "image.data")
+    assert _names(sel.files) == [f"RAW-R0005-AGIPD01-S0000{i}.h5" for i in range(4)]
+    assert len(run._catalogued.made_files()) == 4
+    aliased = run.with_aliases({"mod1": "SPB_DET_AGIPD1M-1/DET/1CH0:xtdf"})
+    assert aliased.alias["mod1"].source == "SPB_DET_AGIPD1M-1/DET/1CH0:xtdf"
+    assert len(run._catalogued.made_files()) == 4  # aliases made nothing more
+
+
+def test_a_lazy_run_pickles_whole(crawled_run):
+    run_dir, url = crawled_run
+    run = _fresh(run_dir, url)
+    restored = pickle.loads(pickle.dumps(run))
+    assert restored._catalogued is None and type(restored._sources_data) is dict
+    assert _names(restored.files) == _names(RunDirectory(run_dir, catalog=None).files)
+    assert restored.all_sources == run.all_sources
+
+
+def test_leaving_the_with_block_closes_the_files_that_were_opened(crawled_run):
+    run_dir, url = crawled_run
+    cache = get_handle_cache()
+    with _fresh(run_dir, url) as run:
+        run["SPB_DET_AGIPD1M-1/DET/0CH0:xtdf", "image.data"][by_index[0:2]].ndarray()
+        (opened,) = [f for f in run._catalogued.made_files() if cache.is_open(f.filename)]
+    assert not cache.is_open(opened.filename)
+    assert len(run._catalogued.made_files()) == 3  # closing made no other file
