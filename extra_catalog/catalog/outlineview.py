@@ -18,7 +18,7 @@ from dataclasses import fields
 from datetime import datetime
 from functools import cached_property
 from itertools import repeat
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import msgpack
@@ -99,6 +99,8 @@ class Outline:
         self.has_legacy = bool(self._legacy)
         self._ranges = body["ranges"]
         self._records: list[OutlineFileRecord | None] = [None] * len(self.names)
+        self._source_records: dict[int, SourceRecord] = {}  # made for the records made
+        self._source_tuples: dict[int, tuple[SourceRecord, ...]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -111,28 +113,40 @@ class Outline:
 
     # ---- sources ---------------------------------------------------------------------
 
-    @cached_property
-    def _source_records(self) -> list[SourceRecord]:
-        new, out = object.__new__, []
-        for name, section in self._body["sources"]:
-            # As the frozen __init__ would, but without a setattr call per
-            # field; the other fields keep their class-level defaults (empty).
-            src = new(SourceRecord)
-            src.__dict__.update(name=name, section=section)
-            out.append(src)
-        return out
+    def _source_tuple(self, listed: int) -> tuple[SourceRecord, ...]:
+        """The sources of one distinct list, as a tuple shared by the files that have it."""
+        found = self._source_tuples.get(listed)
+        if found is None:
+            new, records, names = object.__new__, self._source_records, self._body["sources"]
+            for i in self._body["source_lists"][listed]:
+                if i not in records:
+                    # As the frozen __init__ would, but without a setattr call per
+                    # field; the other fields keep their class-level defaults (empty).
+                    src = records[i] = new(SourceRecord)
+                    src.__dict__.update(name=names[i][0], section=names[i][1])
+            found = tuple(records[i] for i in self._body["source_lists"][listed])
+            found = self._source_tuples.setdefault(listed, found)
+        return found
+
+    def files_holding(self, source: str) -> list[str]:
+        """Names of the files that hold *source* (not as a legacy name)."""
+        positions = self._positions_by_name.get(source, ())
+        return [self.names[i] for i in positions]
 
     @cached_property
-    def _source_tuples(self) -> list[tuple[SourceRecord, ...]]:
-        # One tuple per distinct list, shared by the files that have it.
-        sources = self._source_records
-        return [tuple(sources[i] for i in listed) for listed in self._body["source_lists"]]
+    def _positions_by_name(self) -> dict[str, list[int]]:
+        return {name: positions for (name, _), positions in self.source_files().items()}
 
     def source_files(self) -> dict[tuple[str, str], list[int]]:
         """``{(source name, section): positions of the files holding it}``, in file order.
 
-        Legacy names are not included (see :attr:`has_legacy`).
+        Legacy names are not included (see :attr:`has_legacy`). Worked out
+        once and shared: not to be modified.
         """
+        return self._source_files
+
+    @cached_property
+    def _source_files(self) -> dict[tuple[str, str], list[int]]:
         by_list: dict[int, list[int]] = {}
         for i, listed in enumerate(self._columns[5]):
             by_list.setdefault(listed, []).append(i)
@@ -161,7 +175,7 @@ class Outline:
         missing = [i for i in positions if made[i] is None]
         if missing:
             with self._lock:
-                self._make(i for i in missing if made[i] is None)
+                self._make([i for i in missing if made[i] is None])
         return [made[i] for i in positions]  # type: ignore[misc]
 
     @cached_property
@@ -169,9 +183,11 @@ class Outline:
         """Every file's record, in order."""
         return tuple(self.records(range(len(self))))
 
-    def _make(self, positions: Iterable[int]) -> None:
+    def _make(self, positions: Sequence[int]) -> None:
         new, cls, prefix = object.__new__, OutlineFileRecord, self._prefix
         tuples, metadata = self._source_tuples, self._metadata
+        for listed in {self._columns[5][i] for i in positions}:
+            self._source_tuple(listed)
         names, sizes, mtimes, inodes, versions, lists, rests = self._columns
         ranges, legacy = self._ranges, self._legacy
         for i in positions:

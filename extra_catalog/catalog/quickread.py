@@ -22,6 +22,7 @@ import sqlite3
 import threading
 import urllib.parse
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from .outline import OUTLINE_FORMAT, OutlineError
@@ -87,9 +88,13 @@ class QuickCatalog:
             log.info("outline of %s not used: %s", run_dir, exc)
             return None
 
-    def source_details(self, run_dir: str | os.PathLike[str],
-                       source: str | None = None) -> dict[str, FileSources] | None:
-        """As :func:`~extra_catalog.catalog.partial.load_source_details` (None on trouble)."""
+    def source_details(self, run_dir: str | os.PathLike[str], source: str | None = None,
+                       files: Sequence[str] | None = None) -> dict[str, FileSources] | None:
+        """As :func:`~extra_catalog.catalog.partial.load_source_details` (None on trouble).
+
+        *files*: the names of the files holding *source*, if known (see
+        :func:`~extra_catalog.catalog.sourcerows.fetch_source_details`).
+        """
         def execute(sql: str, params: dict[str, Any]) -> list[Any]:
             cursor = conn.execute(sql, params)
             row = _row_type(tuple(d[0] for d in cursor.description))
@@ -101,7 +106,7 @@ class QuickCatalog:
                 conn = self._connection()
                 conn.execute("BEGIN")
                 try:
-                    return fetch_source_details(execute, run_dir, source)
+                    return fetch_source_details(execute, run_dir, source, files)
                 finally:
                     conn.execute("ROLLBACK")
         except sqlite3.Error as exc:

@@ -46,8 +46,12 @@ class FileSources:
 
 
 def fetch_source_details(execute: Execute, key: str | os.PathLike[str],
-                         source: str | None = None) -> dict[str, FileSources]:
+                         source: str | None = None,
+                         files: Sequence[str] | None = None) -> dict[str, FileSources]:
     """Complete records of one source (None: every source) in the files of a run.
+
+    *files*, with a source: the names of the files known to hold it (from
+    the run's outline), so that only those are searched.
 
     Returns
     -------
@@ -55,10 +59,15 @@ def fetch_source_details(execute: Execute, key: str | os.PathLike[str],
         By file name, for the readable files that have the source (any
         source); empty if the run is not stored.
     """
-    chosen = {"path": os.path.normpath(os.fspath(key))}
+    chosen: dict[str, Any] = {"path": os.path.normpath(os.fspath(key))}
+    sql = _SOURCES_OF_ALL
     if source is not None:
         chosen["name"] = source
-    source_rows = execute(_SOURCES_OF_ONE if source else _SOURCES_OF_ALL, chosen)
+        sql = _SOURCES_OF_ONE
+        if files:
+            chosen.update((f"f{i}", name) for i, name in enumerate(files))
+            sql = _sources_in_files(len(files))
+    source_rows = execute(sql, chosen)
     if source is None:  # the whole run: select the rest through the run
         rest = [execute(_IN_WHOLE_RUN[table], chosen) for table in _TABLES]
     else:  # a few files: select the rest by id
@@ -92,6 +101,16 @@ _SOURCES_OF_ALL = _FILE_SOURCES + " ORDER BY fs.file_id, fs.position"
 _SOURCES_OF_ONE = (
     _FILE_SOURCES + " AND +fs.source_id = (SELECT id FROM sources WHERE name = :name) "
     "ORDER BY fs.file_id, fs.position")
+
+
+
+def _sources_in_files(n: int) -> str:
+    """:data:`_SOURCES_OF_ONE` within *n* named files (``:f0``, ``:f1``...)."""
+    names = ", ".join(f":f{i}" for i in range(n))
+    return (_FILE_SOURCES + f" AND f.name IN ({names}) "
+            "AND +fs.source_id = (SELECT id FROM sources WHERE name = :name) "
+            "ORDER BY fs.file_id, fs.position")
+
 
 _TABLES = ("keys", "values", "groups")
 _SELECT = {

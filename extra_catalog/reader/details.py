@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,9 @@ class CatalogDetails:
         The files as they were when the run was opened (records: their
         stat is taken when first needed), or a function giving them (called
         on the first fetch).
+    holders : callable, optional
+        Gives the names of the files holding a source (from the run's
+        outline): the catalogue then searches those files only.
     """
 
     #: After this many single sources, the rest of the run is loaded in one go
@@ -98,10 +101,12 @@ class CatalogDetails:
     BULK_AFTER = 16
 
     def __init__(self, catalog: Any, run_dir: str | os.PathLike[str],
-                 stats: Stats | Callable[[], Stats]) -> None:
+                 stats: Stats | Callable[[], Stats],
+                 holders: Callable[[str], Sequence[str]] | None = None) -> None:
         self.catalog = catalog
         self.run_dir = str(Path(run_dir))
         self._stats = stats
+        self._holders = holders
         self._by_source: dict[str, dict[str, SourceRecord]] = {}
         self._everything = False
         self._lock = threading.Lock()
@@ -128,7 +133,8 @@ class CatalogDetails:
         wanted = None if bulk else source
         # An SQLite catalogue answers through sqlite3, without importing SQLAlchemy.
         quick = getattr(self.catalog, "quick", None)
-        loaded = None if quick is None else quick.source_details(self.run_dir, wanted)
+        files = None if wanted is None or self._holders is None else self._holders(wanted)
+        loaded = None if quick is None else quick.source_details(self.run_dir, wanted, files)
         if loaded is None:
             try:
                 from ..catalog.partial import load_source_details

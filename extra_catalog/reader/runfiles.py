@@ -324,7 +324,8 @@ class _CatalogView:
         if outline is None:  # not catalogued, or without an outline
             return self._load_slowly()
         self.outline = outline
-        self.details = CatalogDetails(self._catalog, self.run_dir, outline.stats)
+        self.details = CatalogDetails(self._catalog, self.run_dir, outline.stats,
+                                      outline.files_holding)
         self.writable = _file_writable(path)
 
     def _load_slowly(self) -> None:

@@ -156,3 +156,26 @@ def test_one_open_catalogue_per_url(tmp_path, catalog_url):
 def test_repeated_trains_are_found_whatever_the_order(per_file, repeats):
     arrays = [np.array(a, dtype=np.uint64) for a in per_file]
     assert _repeats_a_train(arrays) is repeats
+
+
+def test_the_outline_names_the_files_a_source_is_looked_up_in(catalogued, monkeypatch):
+    run_dir, url = catalogued
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite only: the quick reader takes the file names")
+    from extra_catalog.catalog.quickread import QuickCatalog
+
+    asked = []
+    real = QuickCatalog.source_details
+
+    def spy(self, run, source=None, files=None):
+        asked.append((source, files))
+        return real(self, run, source, files)
+
+    monkeypatch.setattr(QuickCatalog, "source_details", spy)
+    run = RunDirectory(run_dir, catalog=url)
+    run[DET, "image.data"].shape
+    holding = sorted(Path(f.filename).name for f in run[DET].files)
+    assert asked == [(DET, holding)] and len(holding) == 3
+    quick = QuickCatalog(Path(url.removeprefix("sqlite:///")))
+    assert quick.source_details(run_dir, DET, holding) == quick.source_details(run_dir, DET)
+    assert quick.source_details(run_dir, DET, holding[:1]).keys() == {holding[0]}
