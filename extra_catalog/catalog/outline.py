@@ -106,7 +106,9 @@ def encode_outline(record: RunRecord) -> bytes:
         "indexed_at": None if record.indexed_at is None else record.indexed_at.isoformat(),
         "sources": [list(s) for s in sources.items],
         "source_lists": [list(s) for s in source_lists.items],
-        "metadata": [[list(pair) for pair in m] for m in metadata.items],
+        # Each METADATA packed apart: unpacked only for the files whose metadata is read.
+        "metadata": [msgpack.packb([list(pair) for pair in m], use_bin_type=True)
+                     for m in metadata.items],
         "files": files,
         "legacy": legacy,
         "unreadable": [[os.path.basename(u.path), u.size, u.mtime, u.inode,
@@ -121,12 +123,13 @@ def encode_outline(record: RunRecord) -> bytes:
     return msgpack.packb(body, use_bin_type=True)
 
 
-def _train_ranges(files: tuple[FileRecord, ...]) -> list[list[int]] | None:
-    """Per file ``[lowest, highest, lowest good, highest good]`` train ID (``1, 0``: none).
+def _train_ranges(files: tuple[FileRecord, ...]) -> list[int] | None:
+    """Per file ``lowest, highest, lowest good, highest good`` train ID (``1, 0``: none).
 
-    Selecting a few trains asks each file of a source whether it holds
-    them: the ranges answer for most files without decoding their trains.
-    None if a file's train IDs or flags are not codec blobs.
+    One flat list, four numbers per file. Selecting a few trains asks each
+    file of a source whether it holds them: the ranges answer for most
+    files without decoding their trains. None if a file's train IDs or
+    flags are not codec blobs.
     """
     from ..fileaccess.codec import CodecError, decode_array
 
@@ -135,8 +138,8 @@ def _train_ranges(files: tuple[FileRecord, ...]) -> list[list[int]] | None:
         for f in files:
             ids = decode_array(f.train_ids)
             good = ids[decode_array(f.validity).astype(bool)]
-            out.append([int(x) for arr in (ids, good)
-                        for x in ((arr.min(), arr.max()) if len(arr) else (1, 0))])
+            out.extend(int(x) for arr in (ids, good)
+                       for x in ((arr.min(), arr.max()) if len(arr) else (1, 0)))
     except (CodecError, IndexError, ValueError):
         return None
     return out

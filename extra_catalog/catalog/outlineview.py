@@ -128,6 +128,10 @@ class Outline:
             found = self._source_tuples.setdefault(listed, found)
         return found
 
+    def source_sections(self) -> dict[str, str]:
+        """``{source name: section}`` of every source (legacy names not included)."""
+        return dict(self._body["sources"])
+
     def files_holding(self, source: str) -> list[str]:
         """Names of the files that hold *source* (not as a legacy name)."""
         positions = self._positions_by_name.get(source, ())
@@ -198,7 +202,7 @@ class Outline:
                 path=prefix + names[i], size=sizes[i], mtime=mtimes[i], inode=inodes[i],
                 format_version=versions[i], sources=tuples[lists[i]],
                 legacy_sources=legacy.get(i, ()), _rest=rests[i], _metadata=metadata,
-                train_range=None if ranges is None else ranges[i])
+                train_range=None if ranges is None else ranges[4 * i:4 * i + 4])
             self._records[i] = inst
 
     @cached_property
@@ -281,11 +285,11 @@ _FIELDS = tuple(f.name for f in fields(FileRecord))
 
 
 class _MetadataTable:
-    """The distinct METADATA of a run's files, each made a tuple of pairs when first used."""
+    """The distinct METADATA of a run's files, each unpacked when first used."""
 
     __slots__ = ("_raw", "_done")
 
-    def __init__(self, raw: list[list[list[Any]]]) -> None:
+    def __init__(self, raw: list[bytes]) -> None:
         self._raw = raw
         self._done: dict[int, tuple[tuple[str, Any], ...]] = {}
 
@@ -293,5 +297,6 @@ class _MetadataTable:
         found = self._done.get(i)
         if found is None:
             # (shared: every file with this METADATA gets the same tuple)
-            found = self._done.setdefault(i, tuple(map(tuple, self._raw[i])))
+            pairs = msgpack.unpackb(self._raw[i], raw=False)
+            found = self._done.setdefault(i, tuple(map(tuple, pairs)))
         return found

@@ -80,37 +80,37 @@ class LazySources(Mapping[str, "SourceData"]):
     def __init__(self, run: CataloguedRun, train_ids: np.ndarray, *, is_single_run: bool,
                  inc_suspect_trains: bool) -> None:
         self._run = run
-        self._positions: dict[str, tuple[str, list[int]]] = {
-            name: (section, positions)
-            for (name, section), positions in run.outline.source_files().items()
-            if section in ("CONTROL", "INSTRUMENT")}
+        self._sections = {name: section for name, section
+                          in run.outline.source_sections().items()
+                          if section in ("CONTROL", "INSTRUMENT")}
         self._tids = train_ids
         self._flags = {"is_single_run": is_single_run, "inc_suspect_trains": inc_suspect_trains}
         self._made: dict[str, SourceData] = {}
 
     def sections(self) -> dict[str, str]:
         """``{source name: section}``, without making any SourceData."""
-        return {name: section for name, (section, _) in self._positions.items()}
+        return self._sections
 
     def __getitem__(self, name: str) -> SourceData:
         found = self._made.get(name)
         if found is None:
             from .sourcedata import SourceData
 
-            section, positions = self._positions[name]  # KeyError: no such source
+            section = self._sections[name]  # KeyError: no such source
+            positions = self._run.outline.source_files()[(name, section)]
             made = SourceData._of_run({(name, section): self._run.files(positions)}, {},
                                       self._tids, **self._flags)
             found = self._made.setdefault(name, made[name])
         return found
 
     def __contains__(self, name: object) -> bool:
-        return name in self._positions
+        return name in self._sections
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._positions)
+        return iter(self._sections)
 
     def __len__(self) -> int:
-        return len(self._positions)
+        return len(self._sections)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as the plain dict it stands for (every source made).

@@ -77,10 +77,16 @@ def _catalogued_proposal_dir(number: int, root: Path) -> Path | None:
         paths = _catalogued_run_paths(number)
     except Exception:  # noqa: BLE001 - the catalogue only saves a glob
         return None
-    for path in paths:
-        prop_dir = Path(path).parent.parent
-        if prop_dir.name == f"p{number:06d}" and root in prop_dir.parents and prop_dir.is_dir():
-            return prop_dir
+    name, under = f"p{number:06d}", os.path.join(root, "")
+    tried = set()
+    for path in paths:  # (string operations: this runs for every open_run)
+        prop_dir = os.path.dirname(os.path.dirname(path))
+        if prop_dir in tried:
+            continue
+        tried.add(prop_dir)
+        if (os.path.basename(prop_dir) == name and prop_dir.startswith(under)
+                and os.path.isdir(prop_dir)):
+            return Path(prop_dir)
     return None
 
 
