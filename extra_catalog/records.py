@@ -21,6 +21,7 @@ between processes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 __all__ = [
     "Scalar",
@@ -38,6 +39,21 @@ Scalar = str | int | float | bool | None
 
 #: The data sections a source can belong to, as named in the HDF5 file.
 SECTIONS = ("CONTROL", "INSTRUMENT", "REDUCTION", "ERRATA")
+
+_R = TypeVar("_R")
+
+
+def trusted(cls: type[_R], /, **fields: Any) -> _R:
+    """A record of frozen dataclass *cls* from fields known to be right.
+
+    The same object as ``cls(**fields)`` (fields not given keep their
+    plain defaults), without the generated ``__init__``, which sets every
+    field through ``object.__setattr__``: the catalogue builds thousands
+    of records when a run is read.
+    """
+    inst = object.__new__(cls)
+    inst.__dict__.update(fields)
+    return inst
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..records import KeyRecord, RunValueRecord, Scalar
+from ..records import KeyRecord, RunValueRecord, Scalar, trusted
 
 __all__ = [
     "INT64_MIN",
@@ -122,8 +122,8 @@ def key_from_columns(row: Any, length: int) -> KeyRecord:
     """Rebuild a :class:`KeyRecord` from a ``keyset_keys`` row and its length."""
     entry_shape = shape_from_text(row.entry_shape)
     assert entry_shape is not None
-    return KeyRecord(
-        name=row.name, dtype=row.dtype, entry_shape=entry_shape, length=length,
+    return trusted(
+        KeyRecord, name=row.name, dtype=row.dtype, entry_shape=entry_shape, length=length,
         chunks=shape_from_text(row.chunks), compression=row.compression,
         compression_opts=row.compression_opts, shuffle=bool(row.shuffle),
         attrs=pairs_from_json(row.attrs),

@@ -1,9 +1,10 @@
 """Decoding a run's outline (see :mod:`.outline`): what opening needs, now or on demand.
 
 :func:`read_outline` gives an :class:`Outline`: the run's facts, its file
-listing and which files hold each source are ready at once; the record of
-a file (:class:`OutlineFileRecord`) is made when first asked for, and its
-train IDs, flags, METADATA and problems are decoded when first read. A run
+listing and its source names are ready at once; which files hold a source
+is worked out when first asked, the record of a file
+(:class:`OutlineFileRecord`) is made when first asked for, and its train
+IDs, flags, METADATA and problems are decoded when first read. A run
 opened from its outline thus builds per-file objects only for the files
 that are used. :func:`decode_outline` gives the whole :class:`RunRecord`.
 
@@ -101,6 +102,7 @@ class Outline:
         self._records: list[OutlineFileRecord | None] = [None] * len(self.names)
         self._source_records: dict[int, SourceRecord] = {}  # made for the records made
         self._source_tuples: dict[int, tuple[SourceRecord, ...]] = {}
+        self._positions: dict[str, list[int]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -134,41 +136,37 @@ class Outline:
 
     def files_holding(self, source: str) -> list[str]:
         """Names of the files that hold *source* (not as a legacy name)."""
-        positions = self._positions_by_name.get(source, ())
-        return [self.names[i] for i in positions]
+        return [self.names[i] for i in self.positions_of(source)]
 
-    @cached_property
-    def _positions_by_name(self) -> dict[str, list[int]]:
-        return {name: positions for (name, _), positions in self.source_files().items()}
+    def positions_of(self, source: str) -> list[int]:
+        """Positions of the files holding *source*, in file order (empty if none).
 
-    def source_files(self) -> dict[tuple[str, str], list[int]]:
-        """``{(source name, section): positions of the files holding it}``, in file order.
-
-        Legacy names are not included (see :attr:`has_legacy`). Worked out
-        once and shared: not to be modified.
+        Worked out for one source at a time, when first asked for, and
+        shared: not to be modified. Legacy names are not included (see
+        :attr:`has_legacy`).
         """
-        return self._source_files
+        found = self._positions.get(source)
+        if found is None:
+            lists = self._lists_of.get(source, ())
+            by_list = self._files_by_list
+            found = by_list[lists[0]] if len(lists) == 1 else sorted(
+                i for listed in lists for i in by_list[listed])
+            self._positions[source] = found
+        return found
 
     @cached_property
-    def _source_files(self) -> dict[tuple[str, str], list[int]]:
-        by_list: dict[int, list[int]] = {}
+    def _files_by_list(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
         for i, listed in enumerate(self._columns[5]):
-            by_list.setdefault(listed, []).append(i)
-        names = self._body["sources"]
-        lists = self._body["source_lists"]
-        out: dict[tuple[str, str], list[int]] = {}
-        spread = set()  # sources in several lists: their positions need sorting
-        for listed, positions in by_list.items():
-            for s in lists[listed]:
-                key = (names[s][0], names[s][1])
-                found = out.get(key)
-                if found is None:
-                    out[key] = list(positions)
-                else:
-                    found.extend(positions)
-                    spread.add(key)
-        for key in spread:
-            out[key].sort()
+            out.setdefault(listed, []).append(i)
+        return out
+
+    @cached_property
+    def _lists_of(self) -> dict[str, list[int]]:
+        names, out = self._body["sources"], {}
+        for listed, members in enumerate(self._body["source_lists"]):
+            for s in members:
+                out.setdefault(names[s][0], []).append(listed)
         return out
 
     # ---- records ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..records import IndexGroupRecord, KeyRecord, RunValueRecord, SourceRecord
+from ..records import IndexGroupRecord, KeyRecord, RunValueRecord, SourceRecord, trusted
 from . import _encode as enc
 from .records import FileStat
 
@@ -164,8 +164,9 @@ def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
     shared: dict[bytes, bytes] = {}  # one object per distinct blob (most repeat)
     for row in group_rows:
         first, count = bytes(row.first), bytes(row.count)
-        groups[row.file_source_id].append(IndexGroupRecord(
-            row.name, shared.setdefault(first, first), shared.setdefault(count, count)))
+        groups[row.file_source_id].append(trusted(
+            IndexGroupRecord, name=row.name, first=shared.setdefault(first, first),
+            count=shared.setdefault(count, count)))
 
     by_file: dict[int, list[SourceRecord]] = defaultdict(list)
     # The sequence files of one aggregator repeat a source's key set and, but
@@ -179,7 +180,7 @@ def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
             keys = decoded[(row.keyset_id, row.key_lengths)] = tuple(
                 enc.key_from_columns(k, n) for k, n in zip(keysets[row.keyset_id], lengths))
         values = value_sets.get(row.runvalue_set_id, ()) if row.runvalue_set_id else ()
-        by_file[row.file_id].append(SourceRecord(
-            name=row.name, section=row.section, index_groups=tuple(groups.get(row.id, ())),
-            keys=keys, run_values=values))
+        by_file[row.file_id].append(trusted(
+            SourceRecord, name=row.name, section=row.section,
+            index_groups=tuple(groups.get(row.id, ())), keys=keys, run_values=values))
     return by_file

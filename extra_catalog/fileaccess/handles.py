@@ -82,10 +82,14 @@ def stat_file(path: str) -> os.stat_result:
     return st
 
 
-def _open_hdf5(path: str) -> h5py.File:
-    """Open *path* read-only, turning every failure into a project exception."""
+def _open_hdf5(path: str, st: os.stat_result | None = None) -> h5py.File:
+    """Open *path* read-only, turning every failure into a project exception.
+
+    *st*: its ``stat_file`` when the caller has just taken it (else taken here).
+    """
     global _open_count
-    stat_file(path)
+    if st is None:
+        stat_file(path)
     with _count_lock:
         _open_count += 1
     try:
@@ -134,8 +138,10 @@ class FileHandleCache:
         with self._lock:
             self._evict()
 
-    def open(self, path: str) -> h5py.File:
+    def open(self, path: str, st: os.stat_result | None = None) -> h5py.File:
         """The open h5py file for absolute *path*, opening it if needed.
+
+        *st*: the file's :func:`stat_file`, if the caller has just taken it.
 
         Raises
         ------
@@ -147,7 +153,7 @@ class FileHandleCache:
                 self._files.move_to_end(path)
                 return f
         # Opening may be slow (cold file systems): don't hold the lock.
-        new = _open_hdf5(path)
+        new = _open_hdf5(path, st)
         with self._lock:
             f = self._files.get(path)
             if f is not None and f.id.valid:

@@ -97,7 +97,7 @@ class LazySources(Mapping[str, "SourceData"]):
             from .sourcedata import SourceData
 
             section = self._sections[name]  # KeyError: no such source
-            positions = self._run.outline.source_files()[(name, section)]
+            positions = self._run.outline.positions_of(name)
             made = SourceData._of_run({(name, section): self._run.files(positions)}, {},
                                       self._tids, **self._flags)
             found = self._made.setdefault(name, made[name])

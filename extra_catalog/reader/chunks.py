@@ -155,7 +155,7 @@ def open_checked(fa: FileAccess) -> h5py.File:
     known = fa.metadata_fstat
     same = ((st.st_size, st.st_mtime) == (known.st_size, known.st_mtime)
             and (not known.st_ino or st.st_ino == known.st_ino))
-    f = fa.file
+    f = get_handle_cache().open(fa.filename, st)  # (fa.file, without a second stat)
     if not same and not _same_trains(f, fa):
         fa.close()
         raise CorruptFileError(fa.filename, "file replaced or rewritten since its metadata was "

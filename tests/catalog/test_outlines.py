@@ -100,7 +100,10 @@ def test_an_outline_gives_each_sources_files_and_makes_records_on_demand(catalog
     for i, f in enumerate(tables.files):
         for s in f.sources:
             expected.setdefault((s.name, s.section), []).append(i)
-    assert outline.source_files() == expected
+    assert {(name, section): outline.positions_of(name)
+            for name, section in outline.source_sections().items()} == expected
+    assert outline.files_holding(tables.files[0].sources[0].name)[0] == outline.names[0]
+    assert outline.positions_of("NO/SUCH/SOURCE") == []
     assert outline.has_legacy == any(f.legacy_sources for f in tables.files)
     assert outline._records == [None] * len(tables.files)  # nothing made yet
     (second,) = outline.records([1])

@@ -209,3 +209,15 @@ def test_top_level_name_is_this_class() -> None:
     import extra_catalog
 
     assert extra_catalog.FileAccess is FileAccess
+
+
+def test_trusted_records_equal_those_the_constructor_makes() -> None:
+    from extra_catalog.records import IndexGroupRecord, SourceRecord, trusted
+
+    group = trusted(IndexGroupRecord, name="image", first=b"\x01", count=b"\x02")
+    assert group == IndexGroupRecord("image", b"\x01", b"\x02")
+    assert hash(group) == hash(IndexGroupRecord("image", b"\x01", b"\x02"))
+    source = trusted(SourceRecord, name="A/B/C", section="CONTROL")  # defaults kept
+    assert source == SourceRecord("A/B/C", "CONTROL") and source.keys == ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        source.name = "other"
