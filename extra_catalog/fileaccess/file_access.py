@@ -16,7 +16,7 @@ import warnings
 import weakref
 from dataclasses import dataclass, replace
 from functools import cached_property
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import h5py
@@ -34,7 +34,7 @@ from .paths import PathInfo, parse_path
 from .proxy import DatasetProxy
 from .rawview import RawFileView, RecordChecks
 
-__all__ = ["FileAccess", "KeyInfo", "SourceDetails", "read_record"]
+__all__ = ["FileAccess", "KeyInfo", "SourceDetails", "prefetch_details", "read_record"]
 
 #: Gives the complete record of a source of a file built from an outline
 #: record (see :meth:`FileAccess.from_record`), or None if it cannot.
@@ -139,6 +139,24 @@ def _shared_array(blob: bytes) -> np.ndarray:
         if found is None:
             found = _decoded[blob] = _frozen(decode_array(blob))
         return found
+
+
+def prefetch_details(files: Sequence[FileAccess], source: str) -> None:
+    """Let the catalogue complete *source* in all of *files* at once, before they are used.
+
+    Files built from an outline ask for a source's details one by one when
+    first used; a reader about to use many of them says so here (their
+    :data:`SourceDetails` may have a ``prefetch(source, files)`` method).
+    """
+    waiting: dict[int, tuple[Any, list[FileAccess]]] = {}
+    for fa in files:
+        details = fa._details
+        if details is not None and fa.legacy_sources.get(source, source) not in fa._src_records:
+            waiting.setdefault(id(details), (details, []))[1].append(fa)
+    for details, group in waiting.values():
+        prefetch = getattr(details, "prefetch", None)
+        if prefetch is not None and len(group) > 1:
+            prefetch(source, group)
 
 
 def _restore(filename: str, record: FileRecord | None) -> FileAccess:

@@ -21,6 +21,7 @@ import h5py
 
 from ..exceptions import CorruptFileError, ExtraCatalogError
 from ..fileaccess import FileAccess
+from ..fileaccess.file_access import prefetch_details
 from ..fileaccess.handles import get_handle_cache, stat_file
 
 __all__ = ["DataChunk", "find_chunks", "read_chunks", "read_rows", "open_checked", "find_train",
@@ -99,6 +100,8 @@ def find_chunks(files: Sequence[FileAccess], source: str, index_group: str, key:
         train's (gaps or overlaps in real data), so every chunk is one slice.
     """
     chunks: list[DataChunk] = []
+    if len(files) > 1:
+        prefetch_details(files, source)
     for fa in files:
         n = len(fa.train_ids)
         if n == 0:

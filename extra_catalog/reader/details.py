@@ -2,9 +2,10 @@
 
 Opening a run takes an outline from the catalogue: files, train IDs and
 source names. The keys, INDEX arrays and RUN values of a source come later,
-through :class:`CatalogDetails`, in one round trip for that source in every
-file of the run; reading one key of a 500-file run never loads the ~10,000
-RUN values and ~4,000 INDEX arrays of all the others.
+through :class:`CatalogDetails`: for the file asking, one file at a time for
+the first few, then in one round trip for every file holding the source;
+reading one key of a 500-file run never loads the ~10,000 RUN values and
+~4,000 INDEX arrays of all the others.
 
 Catalogues are opened once per process and URL (:func:`shared_catalog`):
 the schema revision is checked on the first use only, and the runs opened
@@ -99,6 +100,11 @@ class CatalogDetails:
     #: After this many single sources, the rest of the run is loaded in one go
     #: (something is walking every source: one big query beats hundreds).
     BULK_AFTER = 16
+    #: A source's details are fetched for the file asking, one file at a time,
+    #: for this many files; then for every file holding it, in one query.
+    #: Reading a few trains asks one or two files (the key check, the file
+    #: read); using a whole source asks them all.
+    SINGLE_FILES = 2
 
     def __init__(self, catalog: Any, run_dir: str | os.PathLike[str],
                  stats: Stats | Callable[[], Stats],
@@ -108,6 +114,8 @@ class CatalogDetails:
         self._stats = stats
         self._holders = holders
         self._by_source: dict[str, dict[str, SourceRecord]] = {}
+        self._asked: dict[str, set[str]] = {}  # files fetched one by one, per source
+        self._complete: set[str] = set()  # sources fetched for every file
         self._everything = False
         self._lock = threading.Lock()
         self.queries = 0  # round trips made, for tests and curious users
@@ -122,20 +130,56 @@ class CatalogDetails:
     def __call__(self, fa: FileAccess, source: str) -> SourceRecord | None:
         name = os.path.basename(fa.filename)
         with self._lock:
-            found = self._by_source.get(source)
-            if found is None and not self._everything:
-                found = self._fetch(source)
-        return None if found is None else found.get(name)
+            found = self._by_source.get(source, {})
+            if name not in found and not (self._everything or source in self._complete
+                                          or name in self._asked.get(source, ())):
+                self._fetch(source, name)
+                found = self._by_source.get(source, {})
+        return found.get(name)
 
-    def _fetch(self, source: str) -> dict[str, SourceRecord]:
-        bulk = len(self._by_source) >= self.BULK_AFTER
+    def prefetch(self, source: str, files: Sequence[FileAccess]) -> None:
+        """Fetch *source* at once for those of *files* that do not have it yet.
+
+        Called by the reader before it uses a source in several files (to
+        read or count the data of many trains): one round trip, instead of
+        one per file for the first :attr:`SINGLE_FILES` of them.
+        """
+        names = [os.path.basename(fa.filename) for fa in files]
+        with self._lock:
+            if self._everything or source in self._complete:
+                return
+            have, asked = self._by_source.get(source, {}), self._asked.get(source, set())
+            missing = [n for n in names if n not in have and n not in asked]
+            if len(missing) > 1:
+                self._fetch(source, missing[0], missing)
+
+    def _scope(self, source: str, names: list[str]) -> tuple[str | None, list[str] | None]:
+        """What to fetch for *source* asked by the files *names*: (source, file names).
+
+        ``(None, None)``: every source of the run; ``(source, None)``: every
+        file holding it.
+        """
+        if len(self._by_source.keys() | self._asked.keys()) >= self.BULK_AFTER:
+            self._everything = True
+            return None, None
+        asked = self._asked.setdefault(source, set())
+        one_by_one = self._holders is not None and getattr(self.catalog, "quick", None)
+        if one_by_one and (len(names) == 1 and len(asked) < self.SINGLE_FILES
+                           or 1 < len(names) <= len(self._holders(source)) // 2):
+            asked.update(names)
+            return source, names
+        self._complete.add(source)
+        return source, None
+
+    def _fetch(self, source: str, name: str, names: list[str] | None = None) -> None:
+        wanted, files = self._scope(source, names or [name])
         self.queries += 1
-        wanted = None if bulk else source
         # An SQLite catalogue answers through sqlite3, without importing SQLAlchemy.
         quick = getattr(self.catalog, "quick", None)
-        files = None if wanted is None or self._holders is None else self._holders(wanted)
         loaded = None if quick is None else quick.source_details(self.run_dir, wanted, files)
         if loaded is None:
+            if wanted is not None:
+                self._complete.add(wanted)  # every file, or no more asking
             try:
                 from ..catalog.partial import load_source_details
 
@@ -145,13 +189,8 @@ class CatalogDetails:
                 log.info("catalogue details of %s in %s not loaded (%s): reading the files",
                          source, self.run_dir, exc)
                 loaded = {}
-        got: dict[str, dict[str, SourceRecord]] = {source: {}}
         for fname, found in loaded.items():
             if found.stat != self.stats.get(fname):
                 continue  # crawled again since the run was opened: not our file
             for sname, rec in found.sources.items():
-                got.setdefault(sname, {})[fname] = rec
-        if bulk:
-            self._everything = True
-        self._by_source.update(got)
-        return got[source]
+                self._by_source.setdefault(sname, {})[fname] = rec

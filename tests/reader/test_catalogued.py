@@ -122,3 +122,26 @@ def test_leaving_the_with_block_closes_the_files_that_were_opened(crawled_run):
         (opened,) = [f for f in run._catalogued.made_files() if cache.is_open(f.filename)]
     assert not cache.is_open(opened.filename)
     assert len(run._catalogued.made_files()) == 3  # closing made no other file
+
+
+def test_details_come_for_the_files_used_in_as_few_round_trips_as_possible(crawled_run,
+                                                                          monkeypatch):
+    from extra_catalog.catalog.quickread import QuickCatalog
+
+    asked = []
+    real = QuickCatalog.source_details
+
+    def spy(self, run, source=None, files=None):
+        asked.append(files)
+        return real(self, run, source, files)
+
+    monkeypatch.setattr(QuickCatalog, "source_details", spy)
+    run = _fresh(*crawled_run)
+    source = "SPB_DET_AGIPD1M-1/DET/1CH0:xtdf"  # in 4 sequence files
+    kd = run[source, "image.data"]
+    assert asked == [["RAW-R0005-AGIPD01-S00000.h5"]]  # the keys: from one file
+    data = kd[by_index[12:25]].ndarray()  # trains in the 2nd and 3rd files: both at once
+    assert asked[1:] == [["RAW-R0005-AGIPD01-S00001.h5", "RAW-R0005-AGIPD01-S00002.h5"]]
+    assert data.shape == (26, 2, 8, 8)
+    kd.data_counts()  # the whole source: the one file left
+    assert asked[2:] == [None] and kd.data_counts().sum() == 60
