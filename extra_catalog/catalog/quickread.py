@@ -106,7 +106,8 @@ class QuickCatalog:
                 conn = self._connection()
                 conn.execute("BEGIN")
                 try:
-                    return fetch_source_details(execute, run_dir, source, files)
+                    return fetch_source_details(execute, run_dir, source, files,
+                                                json_lists=True)
                 finally:
                     conn.execute("ROLLBACK")
         except sqlite3.Error as exc:

@@ -7,6 +7,7 @@ through SQLAlchemy (:mod:`.partial`, any database) and through :mod:`sqlite3`
 
 from __future__ import annotations
 
+import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -46,12 +47,25 @@ class FileSources:
 
 
 def fetch_source_details(execute: Execute, key: str | os.PathLike[str],
-                         source: str | None = None,
-                         files: Sequence[str] | None = None) -> dict[str, FileSources]:
+                         source: str | None = None, files: Sequence[str] | None = None, *,
+                         json_lists: bool = False) -> dict[str, FileSources]:
     """Complete records of one source (None: every source) in the files of a run.
 
-    *files*, with a source: the names of the files known to hold it (from
-    the run's outline), so that only those are searched.
+    Parameters
+    ----------
+    execute : callable
+        Runs one statement (``:name`` parameters) and gives its rows.
+    key : path
+        The run directory.
+    source : str, optional
+        A source name; None for every source.
+    files : sequence of str, optional
+        With a source: the names of the files known to hold it (from the
+        run's outline), so that only those are searched. Needs *json_lists*.
+    json_lists : bool
+        Pass lists of names and ids as one JSON parameter (SQLite's
+        ``json_each``): every statement then has one text, prepared once
+        per connection, however many files or ids it is run for.
 
     Returns
     -------
@@ -65,8 +79,10 @@ def fetch_source_details(execute: Execute, key: str | os.PathLike[str],
         chosen["name"] = source
         sql = _SOURCES_OF_ONE
         if files:
-            chosen.update((f"f{i}", name) for i, name in enumerate(files))
-            sql = _sources_in_files(len(files))
+            if not json_lists:
+                raise ValueError("files= needs json_lists=True (an SQLite catalogue)")
+            chosen["files"] = json.dumps(list(files))
+            sql = _SOURCES_IN_FILES
     source_rows = execute(sql, chosen)
     if source is None:  # the whole run: select the rest through the run
         rest = [execute(_IN_WHOLE_RUN[table], chosen) for table in _TABLES]
@@ -74,8 +90,7 @@ def fetch_source_details(execute: Execute, key: str | os.PathLike[str],
         ids = {"keys": {r.keyset_id for r in source_rows},
                "values": {r.runvalue_set_id for r in source_rows} - {None},
                "groups": {r.id for r in source_rows}}
-        rest = [execute(_by_ids(table, ids[table]), {}) if ids[table] else []
-                for table in _TABLES]
+        rest = [_rows_by_ids(execute, table, ids[table], json_lists) for table in _TABLES]
     by_id = assemble_sources(source_rows, *rest)
     out: dict[str, FileSources] = {}
     for row in source_rows:
@@ -104,13 +119,10 @@ _SOURCES_OF_ONE = (
 
 
 
-def _sources_in_files(n: int) -> str:
-    """:data:`_SOURCES_OF_ONE` within *n* named files (``:f0``, ``:f1``...)."""
-    names = ", ".join(f":f{i}" for i in range(n))
-    return (_FILE_SOURCES + f" AND f.name IN ({names}) "
-            "AND +fs.source_id = (SELECT id FROM sources WHERE name = :name) "
-            "ORDER BY fs.file_id, fs.position")
-
+_SOURCES_IN_FILES = (
+    _FILE_SOURCES + " AND f.name IN (SELECT value FROM json_each(:files)) "
+    "AND +fs.source_id = (SELECT id FROM sources WHERE name = :name) "
+    "ORDER BY fs.file_id, fs.position")
 
 _TABLES = ("keys", "values", "groups")
 _SELECT = {
@@ -124,12 +136,23 @@ _SELECT = {
                "FROM index_groups g WHERE g.file_source_id IN ({}) "
                "ORDER BY g.file_source_id, g.position"),
 }
+_IN_JSON = {table: _SELECT[table].format("SELECT value FROM json_each(:ids)")
+            for table in _TABLES}
 _RUN_FILE_SOURCES = ("SELECT fs.{} FROM runs r JOIN files f ON f.run_id = r.id "
                      "JOIN file_sources fs ON fs.file_id = f.id "
                      "WHERE r.path = :path AND f.state <> 'unreadable'")
 _IN_WHOLE_RUN = {
     table: _SELECT[table].format(_RUN_FILE_SOURCES.format(column))
     for table, column in zip(_TABLES, ("keyset_id", "runvalue_set_id", "id"))}
+
+
+def _rows_by_ids(execute: Execute, table: str, ids: set[int], json_lists: bool) -> Any:
+    """The rows of *table* for some ids (none for no ids)."""
+    if not ids:
+        return []
+    if json_lists:
+        return execute(_IN_JSON[table], {"ids": json.dumps(sorted(ids))})
+    return execute(_by_ids(table, ids), {})
 
 
 def _by_ids(table: str, ids: set[int]) -> str:

@@ -169,10 +169,15 @@ class CatalogDetails:
             asked.update(names)
             return source, names
         self._complete.add(source)
+        if one_by_one:  # every file holding it that was not fetched yet
+            have = self._by_source.get(source, {})
+            return source, [n for n in self._holders(source) if n not in have and n not in asked]
         return source, None
 
     def _fetch(self, source: str, name: str, names: list[str] | None = None) -> None:
         wanted, files = self._scope(source, names or [name])
+        if files is not None and not files:
+            return  # every file holding it is fetched already
         self.queries += 1
         # An SQLite catalogue answers through sqlite3, without importing SQLAlchemy.
         quick = getattr(self.catalog, "quick", None)

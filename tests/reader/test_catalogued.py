@@ -144,4 +144,4 @@ def test_details_come_for_the_files_used_in_as_few_round_trips_as_possible(crawl
     assert asked[1:] == [["RAW-R0005-AGIPD01-S00001.h5", "RAW-R0005-AGIPD01-S00002.h5"]]
     assert data.shape == (26, 2, 8, 8)
     kd.data_counts()  # the whole source: the one file left
-    assert asked[2:] == [None] and kd.data_counts().sum() == 60
+    assert asked[2:] == [["RAW-R0005-AGIPD01-S00003.h5"]] and kd.data_counts().sum() == 60

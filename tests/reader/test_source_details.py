@@ -185,7 +185,13 @@ def test_the_outline_names_the_files_a_source_is_looked_up_in(catalogued, monkey
     run[DET, "image.data"][by_index[5:6]].ndarray()  # one train, in the second file
     assert asked[1:] == [(DET, holding[1:2])]
     run[DET, "image.data"].shape  # every file: the rest in one go
-    assert asked[2:] == [(DET, None)]
+    assert asked[2:] == [(DET, holding[2:])]
     quick = QuickCatalog(Path(url.removeprefix("sqlite:///")))
     assert quick.source_details(run_dir, DET, holding) == quick.source_details(run_dir, DET)
+    with open_catalog(url) as cat:  # ids as JSON lists (sqlite3) or in the SQL: the same
+        assert quick.source_details(run_dir, XGM) == load_source_details(cat, run_dir, XGM)
+    from extra_catalog.catalog.sourcerows import fetch_source_details
+
+    with pytest.raises(ValueError, match="json_lists"):
+        fetch_source_details(lambda sql, params: [], run_dir, DET, holding)
     assert quick.source_details(run_dir, DET, holding[:1]).keys() == {holding[0]}
