@@ -110,6 +110,8 @@ def encode_outline(record: RunRecord) -> bytes:
         "metadata": [msgpack.packb([list(pair) for pair in m], use_bin_type=True)
                      for m in metadata.items],
         "files": files,
+        # Per distinct source list, the positions of the files that have it.
+        "list_files": _positions_by_value(files["lists"], len(source_lists.items)),
         "legacy": legacy,
         "unreadable": [[os.path.basename(u.path), u.size, u.mtime, u.inode,
                         problem_to_row(u.problem)] for u in record.unreadable],
@@ -121,6 +123,14 @@ def encode_outline(record: RunRecord) -> bytes:
         "ranges": _train_ranges(record.files),
     }
     return msgpack.packb(body, use_bin_type=True)
+
+
+def _positions_by_value(values: list[int], n: int) -> list[list[int]]:
+    """For each of ``0 .. n-1``, the positions in *values* that hold it."""
+    out: list[list[int]] = [[] for _ in range(n)]
+    for i, value in enumerate(values):
+        out[value].append(i)
+    return out
 
 
 def _train_ranges(files: tuple[FileRecord, ...]) -> list[int] | None:

@@ -147,27 +147,19 @@ class Outline:
         """
         found = self._positions.get(source)
         if found is None:
-            lists = self._lists_of.get(source, ())
-            by_list = self._files_by_list
+            lists = self._lists_holding(source)
+            by_list = self._body["list_files"]
             found = by_list[lists[0]] if len(lists) == 1 else sorted(
                 i for listed in lists for i in by_list[listed])
             self._positions[source] = found
         return found
 
-    @cached_property
-    def _files_by_list(self) -> dict[int, list[int]]:
-        out: dict[int, list[int]] = {}
-        for i, listed in enumerate(self._columns[5]):
-            out.setdefault(listed, []).append(i)
-        return out
-
-    @cached_property
-    def _lists_of(self) -> dict[str, list[int]]:
-        names, out = self._body["sources"], {}
-        for listed, members in enumerate(self._body["source_lists"]):
-            for s in members:
-                out.setdefault(names[s][0], []).append(listed)
-        return out
+    def _lists_holding(self, source: str) -> list[int]:
+        # One source at a time: a scan of the (few hundred) names and the
+        # (few dozen) distinct lists costs less than indexing them all.
+        wanted = {i for i, (name, _) in enumerate(self._body["sources"]) if name == source}
+        return [listed for listed, members in enumerate(self._body["source_lists"])
+                if not wanted.isdisjoint(members)]
 
     # ---- records ---------------------------------------------------------------------
 

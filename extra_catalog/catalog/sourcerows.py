@@ -138,6 +138,17 @@ _SELECT = {
 }
 _IN_JSON = {table: _SELECT[table].format("SELECT value FROM json_each(:ids)")
             for table in _TABLES}
+#: The columns of the rows the statements above give: the source rows, then
+#: those of each of :data:`_TABLES` (a reader may prepare its row types).
+RESULT_COLUMNS = (
+    ("id", "file_id", "section", "keyset_id", "runvalue_set_id", "key_lengths", "name",
+     "file_name", "size", "mtime", "inode"),
+    ("keyset_id", "position", "name", "dtype", "entry_shape", "chunks", "compression",
+     "compression_opts", "shuffle", "attrs"),
+    ("set_id", "position", "key", "dtype", "shape", "kind", "value_int", "value_float",
+     "value_str", "summary"),
+    ("file_source_id", "position", "name", "first", "count"),
+)
 _RUN_FILE_SOURCES = ("SELECT fs.{} FROM runs r JOIN files f ON f.run_id = r.id "
                      "JOIN file_sources fs ON fs.file_id = f.id "
                      "WHERE r.path = :path AND f.state <> 'unreadable'")

@@ -90,8 +90,8 @@ class CatalogDetails:
         The run directory, as catalogued.
     stats : mapping of str to (size, mtime, inode) or to FileRecord, or a callable
         The files as they were when the run was opened (records: their
-        stat is taken when first needed), or a function giving them (called
-        on the first fetch).
+        stat is taken when first needed), or a function giving them as
+        ``(size, mtime, inode)`` (called on the first fetch).
     holders : callable, optional
         Gives the names of the files holding a source (from the run's
         outline): the catalogue then searches those files only.
@@ -107,7 +107,7 @@ class CatalogDetails:
     SINGLE_FILES = 2
 
     def __init__(self, catalog: Any, run_dir: str | os.PathLike[str],
-                 stats: Stats | Callable[[], Stats],
+                 stats: Stats | Callable[[], Mapping[str, tuple[int, float, int]]],
                  holders: Callable[[str], Sequence[str]] | None = None) -> None:
         self.catalog = catalog
         self.run_dir = str(Path(run_dir))
@@ -121,11 +121,12 @@ class CatalogDetails:
         self.queries = 0  # round trips made, for tests and curious users
 
     @cached_property
-    def stats(self) -> dict[str, tuple[int, float, int]]:
+    def stats(self) -> Mapping[str, tuple[int, float, int]]:
         """``{file name: (size, mtime, inode)}`` as the run was opened."""
-        given = self._stats() if callable(self._stats) else self._stats
+        if callable(self._stats):
+            return self._stats()  # (gives tuples)
         return {name: v if isinstance(v, tuple) else (v.size, v.mtime, v.inode)
-                for name, v in given.items()}
+                for name, v in self._stats.items()}
 
     def __call__(self, fa: FileAccess, source: str) -> SourceRecord | None:
         name = os.path.basename(fa.filename)

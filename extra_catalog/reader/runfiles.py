@@ -340,7 +340,7 @@ class _CatalogView:
         except ExtraCatalogError:
             self._run = None  # not catalogued (yet)
         else:
-            self.details = CatalogDetails(self._catalog, self.run_dir, lambda: self.records)
+            self.details = CatalogDetails(self._catalog, self.run_dir, self.records)
         self.writable = _is_writable(catalog)
 
     def unchanged(self, listing: list[FileStat]) -> bool:

@@ -195,3 +195,23 @@ def test_the_outline_names_the_files_a_source_is_looked_up_in(catalogued, monkey
     with pytest.raises(ValueError, match="json_lists"):
         fetch_source_details(lambda sql, params: [], run_dir, DET, holding)
     assert quick.source_details(run_dir, DET, holding[:1]).keys() == {holding[0]}
+
+
+def test_the_details_statements_give_the_columns_their_row_types_were_made_for(catalogued):
+    run_dir, url = catalogued
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite only: the quick reader prepares its row types")
+    import sqlite3
+
+    from extra_catalog.catalog import sourcerows as sr
+
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    statements = [(sr._SOURCES_IN_FILES, {"path": str(run_dir), "name": DET, "files": "[]"}),
+                  (sr._SOURCES_OF_ONE, {"path": str(run_dir), "name": DET}),
+                  (sr._SOURCES_OF_ALL, {"path": str(run_dir)})]
+    for sql, params in statements:
+        described = tuple(d[0] for d in conn.execute(sql, params).description)
+        assert described == sr.RESULT_COLUMNS[0]
+    for table, columns in zip(sr._TABLES, sr.RESULT_COLUMNS[1:]):
+        described = tuple(d[0] for d in conn.execute(sr._IN_JSON[table], {"ids": "[]"}).description)
+        assert described == columns
