@@ -21,7 +21,7 @@ from .models import RunOutline
 from .outline import OUTLINE_FORMAT, OutlineError
 from .outlineview import decode_outline
 from .records import RunRecord
-from .sourcerows import FileSources, fetch_source_details
+from .sourcerows import FileSources, RecordCache, fetch_source_details
 from .store import RunKey, Target, _require_run, _unit
 
 __all__ = ["FileSources", "load_run_outline", "load_source_details"]
@@ -51,7 +51,8 @@ def load_run_outline(target: Target, key: RunKey) -> RunRecord:
 
 
 def load_source_details(target: Target, key: str | os.PathLike[str],
-                        source: str | None = None) -> dict[str, FileSources]:
+                        source: str | None = None,
+                        cache: RecordCache | None = None) -> dict[str, FileSources]:
     """Complete records of one source (default: every source) in the files of a run.
 
     Parameters
@@ -61,6 +62,8 @@ def load_source_details(target: Target, key: str | os.PathLike[str],
         The run directory.
     source : str, optional
         A source name; None for every source.
+    cache : RecordCache, optional
+        Records shared with the other fetches for the same run.
 
     Returns
     -------
@@ -74,7 +77,7 @@ def load_source_details(target: Target, key: str | os.PathLike[str],
         def execute(sql: str, params: dict[str, Any]) -> Sequence[Any]:
             return connection.execute(_statement(sql), params).all()
 
-        return fetch_source_details(execute, key, source)
+        return fetch_source_details(execute, key, source, cache=cache)
 
 
 @functools.lru_cache(maxsize=64)

@@ -27,7 +27,7 @@ from typing import Any
 
 from .outline import OUTLINE_FORMAT, OutlineError
 from .outlineview import Outline, read_outline
-from .sourcerows import RESULT_COLUMNS, FileSources, fetch_source_details
+from .sourcerows import RESULT_COLUMNS, FileSources, RecordCache, fetch_source_details
 
 __all__ = ["QuickCatalog", "quick_catalog"]
 
@@ -89,10 +89,12 @@ class QuickCatalog:
             return None
 
     def source_details(self, run_dir: str | os.PathLike[str], source: str | None = None,
-                       files: Sequence[str] | None = None) -> dict[str, FileSources] | None:
+                       files: Sequence[str] | None = None,
+                       cache: RecordCache | None = None) -> dict[str, FileSources] | None:
         """As :func:`~extra_catalog.catalog.partial.load_source_details` (None on trouble).
 
-        *files*: the names of the files holding *source*, if known (see
+        *files*: the names of the files holding *source*, if known; *cache*:
+        records shared with earlier fetches (see
         :func:`~extra_catalog.catalog.sourcerows.fetch_source_details`).
         """
         def execute(sql: str, params: dict[str, Any]) -> list[Any]:
@@ -107,7 +109,7 @@ class QuickCatalog:
                 conn.execute("BEGIN")
                 try:
                     return fetch_source_details(execute, run_dir, source, files,
-                                                json_lists=True)
+                                                json_lists=True, cache=cache)
                 finally:
                     conn.execute("ROLLBACK")
         except sqlite3.Error as exc:

@@ -11,7 +11,7 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import IndexGroupRecord, KeyRecord, RunValueRecord, SourceRecord, trusted
@@ -48,7 +48,8 @@ class FileSources:
 
 def fetch_source_details(execute: Execute, key: str | os.PathLike[str],
                          source: str | None = None, files: Sequence[str] | None = None, *,
-                         json_lists: bool = False) -> dict[str, FileSources]:
+                         json_lists: bool = False,
+                         cache: RecordCache | None = None) -> dict[str, FileSources]:
     """Complete records of one source (None: every source) in the files of a run.
 
     Parameters
@@ -66,6 +67,8 @@ def fetch_source_details(execute: Execute, key: str | os.PathLike[str],
         Pass lists of names and ids as one JSON parameter (SQLite's
         ``json_each``): every statement then has one text, prepared once
         per connection, however many files or ids it is run for.
+    cache : RecordCache, optional
+        Records shared with the other fetches for the same run.
 
     Returns
     -------
@@ -91,7 +94,7 @@ def fetch_source_details(execute: Execute, key: str | os.PathLike[str],
                "values": {r.runvalue_set_id for r in source_rows} - {None},
                "groups": {r.id for r in source_rows}}
         rest = [_rows_by_ids(execute, table, ids[table], json_lists) for table in _TABLES]
-    by_id = assemble_sources(source_rows, *rest)
+    by_id = assemble_sources(source_rows, *rest, cache=cache)
     out: dict[str, FileSources] = {}
     for row in source_rows:
         if row.file_name not in out:
@@ -166,6 +169,17 @@ def _rows_by_ids(execute: Execute, table: str, ids: set[int], json_lists: bool) 
     return execute(_by_ids(table, ids), {})
 
 
+def _keys_of(rows: list[Any], key_lengths: str, cache: RecordCache) -> tuple[KeyRecord, ...]:
+    """The key records of a key set's rows with the lengths of one file (cached)."""
+    content = (tuple(rows), key_lengths)
+    found = cache.keys.get(content)
+    if found is None:
+        lengths = enc.decode_lengths(key_lengths)
+        found = cache.keys[content] = tuple(
+            enc.key_from_columns(k, n) for k, n in zip(rows, lengths))
+    return found
+
+
 def _by_ids(table: str, ids: set[int]) -> str:
     """The rows of *table* for some ids, written into the statement.
 
@@ -177,15 +191,29 @@ def _by_ids(table: str, ids: set[int]) -> str:
     return _SELECT[table].format(listed)
 
 
+@dataclass
+class RecordCache:
+    """Records decoded for one run, shared by its successive fetches.
+
+    Equal key lists (the modules of a detector, the sequence files of an
+    aggregator) and equal INDEX blobs become one object however many
+    fetches bring them. Keyed by content, not by database id.
+    """
+
+    keys: dict[tuple[Any, ...], tuple[KeyRecord, ...]] = field(default_factory=dict)
+    blobs: dict[bytes, bytes] = field(default_factory=dict)
+
+
 def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
-                     value_rows: Iterable[Any], group_rows: Iterable[Any]
-                     ) -> dict[int, list[SourceRecord]]:
+                     value_rows: Iterable[Any], group_rows: Iterable[Any],
+                     cache: RecordCache | None = None) -> dict[int, list[SourceRecord]]:
     """SourceRecords by file id from rows of the source, key, RUN value and INDEX tables.
 
     *source_rows* (``file_sources`` joined with the source ``name``) must be
     in file and position order, the others in their set/source and
-    position order, as stored.
+    position order, as stored. *cache*: records to share with other fetches.
     """
+    cache = RecordCache() if cache is None else cache
     keysets: dict[int, list[Any]] = defaultdict(list)
     for row in keyset_rows:
         keysets[row.keyset_id].append(row)
@@ -195,7 +223,7 @@ def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
     # One tuple per set, shared by the sequence files that use it.
     value_sets = {set_id: tuple(values) for set_id, values in value_lists.items()}
     groups: dict[int, list[IndexGroupRecord]] = defaultdict(list)
-    shared: dict[bytes, bytes] = {}  # one object per distinct blob (most repeat)
+    shared = cache.blobs  # one object per distinct blob (most repeat)
     for row in group_rows:
         first, count = bytes(row.first), bytes(row.count)
         groups[row.file_source_id].append(trusted(
@@ -210,9 +238,8 @@ def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
     for row in source_rows:
         keys = decoded.get((row.keyset_id, row.key_lengths))
         if keys is None:
-            lengths = enc.decode_lengths(row.key_lengths)
-            keys = decoded[(row.keyset_id, row.key_lengths)] = tuple(
-                enc.key_from_columns(k, n) for k, n in zip(keysets[row.keyset_id], lengths))
+            keys = decoded[(row.keyset_id, row.key_lengths)] = _keys_of(
+                keysets[row.keyset_id], row.key_lengths, cache)
         values = value_sets.get(row.runvalue_set_id, ()) if row.runvalue_set_id else ()
         by_file[row.file_id].append(trusted(
             SourceRecord, name=row.name, section=row.section,

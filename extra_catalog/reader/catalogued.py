@@ -19,6 +19,7 @@ import numpy as np
 
 from ..catalog.outlineview import Outline
 from ..fileaccess import FileAccess
+from .gcpause import gc_paused
 
 if TYPE_CHECKING:
     from ..fileaccess.file_access import SourceDetails
@@ -52,7 +53,7 @@ class CataloguedRun:
         made = self._made
         missing = [i for i in positions if made[i] is None]
         if missing:
-            with self._lock:
+            with self._lock, gc_paused():  # (file objects, all kept)
                 missing = [i for i in missing if made[i] is None]
                 built = FileAccess.from_records(self.outline.records(missing), self._details)
                 for i, fa in zip(missing, built):

@@ -23,8 +23,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ..catalog.sourcerows import RecordCache
 from ..fileaccess import FileAccess
 from ..records import FileRecord, SourceRecord
+from .gcpause import gc_paused
 
 __all__ = ["CatalogDetails", "shared_catalog"]
 
@@ -117,6 +119,7 @@ class CatalogDetails:
         self._asked: dict[str, set[str]] = {}  # files fetched one by one, per source
         self._complete: set[str] = set()  # sources fetched for every file
         self._everything = False
+        self._cache = RecordCache()  # equal keys and INDEX blobs: one object for the run
         self._lock = threading.Lock()
         self.queries = 0  # round trips made, for tests and curious users
 
@@ -160,7 +163,9 @@ class CatalogDetails:
         ``(None, None)``: every source of the run; ``(source, None)``: every
         file holding it.
         """
-        if len(self._by_source.keys() | self._asked.keys()) >= self.BULK_AFTER:
+        started = self._by_source.keys() | self._asked.keys()
+        if source not in started and len(started) >= self.BULK_AFTER:
+            # A new source after many others (not the rest of one begun).
             self._everything = True
             return None, None
         asked = self._asked.setdefault(source, set())
@@ -180,9 +185,14 @@ class CatalogDetails:
         if files is not None and not files:
             return  # every file holding it is fetched already
         self.queries += 1
+        with gc_paused():  # (thousands of records, all kept)
+            self._load(source, wanted, files)
+
+    def _load(self, source: str, wanted: str | None, files: list[str] | None) -> None:
         # An SQLite catalogue answers through sqlite3, without importing SQLAlchemy.
         quick = getattr(self.catalog, "quick", None)
-        loaded = None if quick is None else quick.source_details(self.run_dir, wanted, files)
+        loaded = None if quick is None else quick.source_details(self.run_dir, wanted, files,
+                                                                  self._cache)
         if loaded is None:
             if wanted is not None:
                 self._complete.add(wanted)  # every file, or no more asking
@@ -190,7 +200,7 @@ class CatalogDetails:
                 from ..catalog.partial import load_source_details
 
                 catalog = self.catalog() if callable(self.catalog) else self.catalog
-                loaded = load_source_details(catalog, self.run_dir, wanted)
+                loaded = load_source_details(catalog, self.run_dir, wanted, self._cache)
             except Exception as exc:  # noqa: BLE001 - the files are still there to read
                 log.info("catalogue details of %s in %s not loaded (%s): reading the files",
                          source, self.run_dir, exc)

@@ -10,18 +10,17 @@ catalogue where it is fresh, from disk where not.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .gcpause import gc_paused
 from .runfiles import DEFAULT_CATALOG, open_run_files
 
 __all__ = ["open_run", "RunDirectory", "H5File", "find_proposal", "data_root_dir",
@@ -185,26 +184,6 @@ def RunDirectory(path: str | os.PathLike, include: str = "*",
             else opened.catalogued  # (made when first used)
         return _collection_class()(files, ctx_closes=True, is_single_run=True,
                                    inc_suspect_trains=inc_suspect_trains, **known)
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a run's objects are built.
-
-    Opening a 500-file run makes thousands of objects, all of them kept:
-    the collector, triggered by their allocation, would search them (and,
-    in a process holding much data, every other object too: ~20 ms for one
-    full collection) for garbage that is not there. Nothing is lost: it
-    runs again as usual afterwards. Left alone if it was already paused.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def H5File(path: str | os.PathLike, *, inc_suspect_trains: bool = True) -> Any:

@@ -131,9 +131,9 @@ def test_details_come_for_the_files_used_in_as_few_round_trips_as_possible(crawl
     asked = []
     real = QuickCatalog.source_details
 
-    def spy(self, run, source=None, files=None):
+    def spy(self, run, source=None, files=None, cache=None):
         asked.append(files)
-        return real(self, run, source, files)
+        return real(self, run, source, files, cache)
 
     monkeypatch.setattr(QuickCatalog, "source_details", spy)
     run = _fresh(*crawled_run)

@@ -173,9 +173,9 @@ def test_the_outline_names_the_files_a_source_is_looked_up_in(catalogued, monkey
     asked = []
     real = QuickCatalog.source_details
 
-    def spy(self, run, source=None, files=None):
+    def spy(self, run, source=None, files=None, cache=None):
         asked.append((source, files))
-        return real(self, run, source, files)
+        return real(self, run, source, files, cache)
 
     monkeypatch.setattr(QuickCatalog, "source_details", spy)
     run = RunDirectory(run_dir, catalog=url)
@@ -215,3 +215,41 @@ def test_the_details_statements_give_the_columns_their_row_types_were_made_for(c
     for table, columns in zip(sr._TABLES, sr.RESULT_COLUMNS[1:]):
         described = tuple(d[0] for d in conn.execute(sr._IN_JSON[table], {"ids": "[]"}).description)
         assert described == columns
+
+
+def test_finishing_a_source_after_many_others_does_not_load_the_whole_run(catalogued):
+    run_dir, url = catalogued
+    run = RunDirectory(run_dir, catalog=url)
+    details = _details(run)
+    sources = sorted(run.control_sources)[:CatalogDetails.BULK_AFTER]
+    for source in sources:
+        run[source].keys()  # the keys of each: from one file
+    run[sources[0]].data_counts()  # every file of a source begun before
+    assert not details._everything
+    run[sorted(run.control_sources)[CatalogDetails.BULK_AFTER]].keys()  # a new one: the rest
+    assert details._everything
+
+
+def test_equal_key_lists_of_different_fetches_are_one_object(catalogued):
+    run_dir, url = catalogued
+    run = RunDirectory(run_dir, catalog=url)
+    other = DET.replace("/0CH0", "/1CH0")
+    run[DET, "image.data"].shape
+    run[other, "image.data"].shape  # the same keys (and lengths) in another module
+    mine, theirs = run[DET].files[0], run[other].files[0]
+    assert mine._source(DET).keys is theirs._source(other).keys
+
+
+def test_fetching_details_pauses_the_garbage_collector(catalogued, monkeypatch):
+    run_dir, url = catalogued
+    seen = []
+    real = CatalogDetails._load
+
+    def spy(self, *args):
+        seen.append(gc.isenabled())
+        return real(self, *args)
+
+    monkeypatch.setattr(CatalogDetails, "_load", spy)
+    run = RunDirectory(run_dir, catalog=url)
+    run[XGM, "pulseEnergy.photonFlux"].ndarray()
+    assert seen and not any(seen) and gc.isenabled()
