@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..records import IndexGroupRecord, KeyRecord, RunValueRecord, SourceRecord, trusted
+from ..records import IndexGroupRecord, KeyRecord, RunValueRecord, SourceRecord
 from . import _encode as enc
 from .records import FileStat
 
@@ -226,9 +226,10 @@ def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
     shared = cache.blobs  # one object per distinct blob (most repeat)
     for row in group_rows:
         first, count = bytes(row.first), bytes(row.count)
-        groups[row.file_source_id].append(trusted(
-            IndexGroupRecord, name=row.name, first=shared.setdefault(first, first),
-            count=shared.setdefault(count, count)))
+        # (the constructor: a record made so keeps its fields compactly, and a
+        # run has a few of these per file and source)
+        groups[row.file_source_id].append(IndexGroupRecord(
+            row.name, shared.setdefault(first, first), shared.setdefault(count, count)))
 
     by_file: dict[int, list[SourceRecord]] = defaultdict(list)
     # The sequence files of one aggregator repeat a source's key set and, but
@@ -241,7 +242,7 @@ def assemble_sources(source_rows: Iterable[Any], keyset_rows: Iterable[Any],
             keys = decoded[(row.keyset_id, row.key_lengths)] = _keys_of(
                 keysets[row.keyset_id], row.key_lengths, cache)
         values = value_sets.get(row.runvalue_set_id, ()) if row.runvalue_set_id else ()
-        by_file[row.file_id].append(trusted(
-            SourceRecord, name=row.name, section=row.section,
-            index_groups=tuple(groups.get(row.id, ())), keys=keys, run_values=values))
+        by_file[row.file_id].append(SourceRecord(
+            name=row.name, section=row.section, index_groups=tuple(groups.get(row.id, ())),
+            keys=keys, run_values=values))
     return by_file

@@ -110,6 +110,7 @@ def identify_sources(cls: type[DetectorNaming], data: DataCollection, detector_n
     name = re.escape(detector_name)
     if raw is True:
         found = dict(_matching(data, name + cls._source_raw_pat))
+        data._prefetch_details(found)  # every module's metadata, before it is probed
         if not all(cls._data_is_raw(data, s) for s in found):
             raise ValueError(f"Raw data was not found: {detector_name}/DET/... sources "
                              f"are from corrected data")
@@ -118,6 +119,7 @@ def identify_sources(cls: type[DetectorNaming], data: DataCollection, detector_n
         if not found:
             # Corrected data from before 2026 may use the raw /DET/ names.
             found = dict(_matching(data, name + cls._source_raw_pat))
+            data._prefetch_details(found)  # every module's metadata, before it is probed
             if any(cls._data_is_raw(data, s) for s in found):
                 if raw is False:
                     raise SourceNameError(f"{detector_name}/CORR/...")

@@ -19,11 +19,13 @@ import numpy as np
 
 from ..exceptions import ExtraCatalogError, MultiRunError, PropertyNameError, SourceNameError
 from ..fileaccess import FileAccess
+from ..fileaccess.file_access import prefetch_details
 from .aliases import AliasIndexer, AliasMixin, merge_aliases
 from .auxiliary import AuxiliaryIndexer
 from .catalogued import CataloguedRun, LazySources
 from .dcoutputs import OutputsMixin
 from .dcselect import SelectionMixin
+from .gcpause import gc_paused
 from .display import DisplayMixin
 from .identity import RunIdentity, run_identities
 from .keydata import KeyData, as_tids
@@ -338,6 +340,19 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
         if key not in self._sources_data[source]:
             raise PropertyNameError(key, source)
 
+    def _prefetch_details(self, sources: Iterable[str]) -> None:
+        """Let the catalogue complete these sources in all their files at once.
+
+        For code about to walk several sources through all their files (a
+        detector's modules, say): one round trip per source, not one per
+        file first used.
+        """
+        with gc_paused():  # (one pause for all: records for every file of each source)
+            for name in sources:
+                sd = self._sources_data.get(name)
+                if sd is not None and len(sd.files) > 1:
+                    prefetch_details(sd.files, sd.canonical_name)
+
     def _derive(self, sources_data: dict[str, SourceData], train_ids: Any,
                 is_single_run: bool | None = None) -> DataCollection:
         """A collection over the given sources, keeping the files they use."""
@@ -347,10 +362,13 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
         else:
             files = [f for f in self.files if f in used]
             files += sorted(used - set(files), key=lambda f: f.filename)
+        # Sources, files and trains taken from this (checked) collection cannot
+        # repeat a train: no conflict check again.
         return DataCollection(
             files, sources_data=sources_data, train_ids=train_ids, aliases=self._aliases,
             inc_suspect_trains=self.inc_suspect_trains, alias_files=self._alias_files,
-            is_single_run=self.is_single_run if is_single_run is None else is_single_run)
+            is_single_run=self.is_single_run if is_single_run is None else is_single_run,
+            _disjoint=True)
 
 
 def _repeats_a_train(per_file: list[np.ndarray]) -> bool:
