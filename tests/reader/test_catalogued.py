@@ -145,3 +145,39 @@ def test_details_come_for_the_files_used_in_as_few_round_trips_as_possible(crawl
     assert data.shape == (26, 2, 8, 8)
     kd.data_counts()  # the whole source: the one file left
     assert asked[2:] == [["RAW-R0005-AGIPD01-S00003.h5"]] and kd.data_counts().sum() == 60
+
+
+def test_sources_about_to_be_walked_are_fetched_whole_in_one_round_trip(crawled_run,
+                                                                      monkeypatch):
+    from extra_catalog.catalog.quickread import QuickCatalog
+
+    asked = []
+    real = QuickCatalog.source_details
+
+    def spy(self, run, source=None, files=None, cache=None):
+        asked.append((source, len(files or ())))
+        return real(self, run, source, files, cache)
+
+    monkeypatch.setattr(QuickCatalog, "source_details", spy)
+    run = _fresh(*crawled_run)
+    modules = sorted(s for s in run.instrument_sources if "AGIPD" in s)
+    run._prefetch_details(modules)
+    assert asked == [(modules[0], 3), (modules[1], 4)]  # every file of each
+    for source in modules:
+        run[source, "image.data"].data_counts()
+    assert len(asked) == 2  # nothing more to fetch
+
+
+def test_selections_of_a_checked_run_are_not_checked_again(crawled_run, monkeypatch):
+    from extra_catalog.reader import collection
+
+    run = RunDirectory(crawled_run[0], catalog=None)  # checked when opened
+
+    def refuse(*args):
+        raise AssertionError("conflict check repeated")
+
+    monkeypatch.setattr(collection, "_repeats_a_train", refuse)
+    sel = run.select("*XGM*").select_trains(by_index[3:9])
+    assert len(sel.train_ids) == 6 and sel.all_sources
+    with pytest.raises(AssertionError, match="repeated"):
+        run.union(RunDirectory(crawled_run[0], catalog=None))  # a union is checked
