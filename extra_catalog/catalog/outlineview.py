@@ -131,7 +131,14 @@ class Outline:
         return found
 
     def source_sections(self) -> dict[str, str]:
-        """``{source name: section}`` of every source (legacy names not included)."""
+        """``{source name: section}`` of every source (legacy names not included).
+
+        Made once and shared: not to be modified.
+        """
+        return self._sections
+
+    @cached_property
+    def _sections(self) -> dict[str, str]:
         return dict(self._body["sources"])
 
     def files_holding(self, source: str) -> list[str]:

@@ -97,24 +97,32 @@ class CatalogDetails:
     holders : callable, optional
         Gives the names of the files holding a source (from the run's
         outline): the catalogue then searches those files only.
+    one_file_first : callable, optional
+        Whether a source's details are fetched for the file asking, one
+        file at a time at first (true for instrument sources: detector data
+        is mostly read a few trains at a time), rather than for every file
+        holding it at once (control sources, mostly read whole). Needs
+        *holders*; default: every source at once.
     """
 
     #: After this many single sources, the rest of the run is loaded in one go
     #: (something is walking every source: one big query beats hundreds).
     BULK_AFTER = 16
-    #: A source's details are fetched for the file asking, one file at a time,
-    #: for this many files; then for every file holding it, in one query.
-    #: Reading a few trains asks one or two files (the key check, the file
-    #: read); using a whole source asks them all.
+    #: An instrument source's details are fetched for the file asking, one
+    #: file at a time, for this many files; then for every file holding it,
+    #: in one query. Reading a few trains asks one or two files (the key
+    #: check, the file read); using a whole source asks them all.
     SINGLE_FILES = 2
 
     def __init__(self, catalog: Any, run_dir: str | os.PathLike[str],
                  stats: Stats | Callable[[], Mapping[str, tuple[int, float, int]]],
-                 holders: Callable[[str], Sequence[str]] | None = None) -> None:
+                 holders: Callable[[str], Sequence[str]] | None = None,
+                 one_file_first: Callable[[str], bool] | None = None) -> None:
         self.catalog = catalog
         self.run_dir = str(Path(run_dir))
         self._stats = stats
         self._holders = holders
+        self._one_file_first = one_file_first
         self._by_source: dict[str, dict[str, SourceRecord]] = {}
         self._asked: dict[str, set[str]] = {}  # files fetched one by one, per source
         self._complete: set[str] = set()  # sources fetched for every file
@@ -170,8 +178,9 @@ class CatalogDetails:
             return None, None
         asked = self._asked.setdefault(source, set())
         one_by_one = self._holders is not None and getattr(self.catalog, "quick", None)
-        if one_by_one and (len(names) == 1 and len(asked) < self.SINGLE_FILES
-                           or 1 < len(names) <= len(self._holders(source)) // 2):
+        singly = (len(names) == 1 and len(asked) < self.SINGLE_FILES
+                  and self._one_file_first is not None and self._one_file_first(source))
+        if one_by_one and (singly or 1 < len(names) <= len(self._holders(source)) // 2):
             asked.update(names)
             return source, names
         self._complete.add(source)

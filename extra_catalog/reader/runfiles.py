@@ -324,8 +324,10 @@ class _CatalogView:
         if outline is None:  # not catalogued, or without an outline
             return self._load_slowly()
         self.outline = outline
-        self.details = CatalogDetails(self._catalog, self.run_dir, outline.stats,
-                                      outline.files_holding)
+        sections = outline.source_sections()
+        self.details = CatalogDetails(
+            self._catalog, self.run_dir, outline.stats, outline.files_holding,
+            one_file_first=lambda source: sections.get(source) == "INSTRUMENT")
         self.writable = _file_writable(path)
 
     def _load_slowly(self) -> None:
