@@ -2,8 +2,9 @@
 
 Opening a run takes an outline from the catalogue: files, train IDs and
 source names. The keys, INDEX arrays and RUN values of a source come later,
-through :class:`CatalogDetails`: for the file asking, one file at a time for
-the first few, then in one round trip for every file holding the source;
+through :class:`CatalogDetails`: for an instrument source, for the file
+asking, one file at a time for the first few, then in one round trip for
+every file holding it (a control source: all at once);
 reading one key of a 500-file run never loads the ~10,000 RUN values and
 ~4,000 INDEX arrays of all the others.
 
