@@ -24,7 +24,7 @@ from typing import Any
 
 import msgpack
 
-from ..records import FileRecord, SourceRecord
+from ..records import FileRecord, SourceRecord, trusted
 from .outline import FILE_COLUMNS, INFO_FIELDS, OUTLINE_FORMAT, OutlineError, problem_from_row
 from .records import RunInfo, RunProblem, RunRecord, RunTrains, UnreadableFile
 
@@ -119,13 +119,10 @@ class Outline:
         """The sources of one distinct list, as a tuple shared by the files that have it."""
         found = self._source_tuples.get(listed)
         if found is None:
-            new, records, names = object.__new__, self._source_records, self._body["sources"]
+            records, names = self._source_records, self._body["sources"]
             for i in self._body["source_lists"][listed]:
-                if i not in records:
-                    # As the frozen __init__ would, but without a setattr call per
-                    # field; the other fields keep their class-level defaults (empty).
-                    src = records[i] = new(SourceRecord)
-                    src.__dict__.update(name=names[i][0], section=names[i][1])
+                if i not in records:  # (name and section only; the rest empty)
+                    records[i] = trusted(SourceRecord, name=names[i][0], section=names[i][1])
             found = tuple(records[i] for i in self._body["source_lists"][listed])
             found = self._source_tuples.setdefault(listed, found)
         return found
@@ -185,22 +182,18 @@ class Outline:
         return tuple(self.records(range(len(self))))
 
     def _make(self, positions: Sequence[int]) -> None:
-        new, cls, prefix = object.__new__, OutlineFileRecord, self._prefix
-        tuples, metadata = self._source_tuples, self._metadata
+        prefix, tuples, metadata = self._prefix, self._source_tuples, self._metadata
         for listed in {self._columns[5][i] for i in positions}:
             self._source_tuple(listed)
         names, sizes, mtimes, inodes, versions, lists, rests = self._columns
         ranges, legacy = self._ranges, self._legacy
         for i in positions:
-            # Not through the frozen __init__, which sets each field with
-            # object.__setattr__; the deferred fields come from their descriptors.
-            inst = new(cls)
-            inst.__dict__.update(
-                path=prefix + names[i], size=sizes[i], mtime=mtimes[i], inode=inodes[i],
-                format_version=versions[i], sources=tuples[lists[i]],
+            # The deferred fields come from their descriptors when first read.
+            self._records[i] = trusted(
+                OutlineFileRecord, path=prefix + names[i], size=sizes[i], mtime=mtimes[i],
+                inode=inodes[i], format_version=versions[i], sources=tuples[lists[i]],
                 legacy_sources=legacy.get(i, ()), _rest=rests[i], _metadata=metadata,
                 train_range=None if ranges is None else ranges[4 * i:4 * i + 4])
-            self._records[i] = inst
 
     @cached_property
     def _metadata(self) -> _MetadataTable:

@@ -55,21 +55,9 @@ def load_source_details(target: Target, key: str | os.PathLike[str],
                         cache: RecordCache | None = None) -> dict[str, FileSources]:
     """Complete records of one source (default: every source) in the files of a run.
 
-    Parameters
-    ----------
-    target : Catalog or Session
-    key : path
-        The run directory.
-    source : str, optional
-        A source name; None for every source.
-    cache : RecordCache, optional
-        Records shared with the other fetches for the same run.
-
-    Returns
-    -------
-    dict of str to FileSources
-        By file name, for the readable files that have the source (any
-        source); empty if the run is not stored.
+    :func:`~extra_catalog.catalog.sourcerows.fetch_source_details` run in a
+    session of *target* (a Catalog or Session); *key* is the run
+    directory, *source*, *cache* and the result are as there.
     """
     with _unit(target, write=False) as session:
         connection = session.connection()

@@ -41,7 +41,6 @@ __all__ = ["FileAccess", "KeyInfo", "SourceDetails", "prefetch_details", "read_r
 SourceDetails = Callable[["FileAccess", str], "SourceRecord | None"]
 
 
-
 class _Registry:
     """The FileAccess of each absolute path, held weakly.
 

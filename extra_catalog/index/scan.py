@@ -12,7 +12,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
-from pathlib import Path
 from typing import NamedTuple
 
 __all__ = ["FileStat", "RunDiff", "list_run_files", "diff_run"]
@@ -88,7 +87,8 @@ def list_run_files(run_dir: str | os.PathLike, root: str | None = None) -> list[
         os.close(fd)
 
 
-def _list_open_dir(fd: int | str | os.PathLike, run_dir: str | os.PathLike, root: str | None) -> list[FileStat]:
+def _list_open_dir(fd: int | str | os.PathLike, run_dir: str | os.PathLike,
+                   root: str | None) -> list[FileStat]:
     out = []
     make = tuple.__new__  # FileStat(...) without its Python-level __new__: runs are opened often
     with os.scandir(fd) as entries:

@@ -78,7 +78,8 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
                  _disjoint: bool = False) -> None:
         # A catalogued run makes its files (and sources) when first used.
         self._catalogued = files if isinstance(files, CataloguedRun) else None
-        self._files: list[FileAccess] | None = None if self._catalogued else list(files)
+        self._files: list[FileAccess] | None = (
+            None if self._catalogued is not None else list(files))
         self.ctx_closes = ctx_closes
         self.inc_suspect_trains = inc_suspect_trains
         self.is_single_run = is_single_run
@@ -90,19 +91,25 @@ class DataCollection(SelectionMixin, OutputsMixin, DisplayMixin, AliasMixin):
             train_ids = np.unique(np.concatenate(sets)) if sets else []
         self._tids = as_tids(train_ids)
         if sources_data is None:
-            sources_data = self._sources_from_files() if self._catalogued is None else \
-                LazySources(self._catalogued, self._tids, is_single_run=is_single_run,
-                            inc_suspect_trains=inc_suspect_trains)
+            sources_data = self._initial_sources()
         self._sources_data: Mapping[str, SourceData] = sources_data
         if not _disjoint:  # (known when the catalogue checked these files)
             self._check_source_conflicts()
         self._list_sources(sources_data)
 
+    def _initial_sources(self) -> Mapping[str, SourceData]:
+        """Every source of the files: made when looked up for a catalogued run."""
+        run = self._catalogued
+        if run is None or run.outline.has_legacy:  # (legacy names: read through their files)
+            return self._sources_from_files()
+        return LazySources(run, self._tids, is_single_run=self.is_single_run,
+                           inc_suspect_trains=self.inc_suspect_trains)
+
     def _list_sources(self, sources_data: Mapping[str, SourceData]) -> None:
         """Set the control, instrument and legacy source names."""
         by_section: dict[str, list[str]] = {"CONTROL": [], "INSTRUMENT": []}
         self.legacy_sources: dict[str, str] = {}
-        if isinstance(sources_data, LazySources):  # (no legacy names: not lazy otherwise)
+        if isinstance(sources_data, LazySources):  # (only for runs without legacy names)
             for name, section in sources_data.sections().items():
                 by_section[section].append(name)
         else:

@@ -146,7 +146,7 @@ class CatalogDetails:
             found = self._by_source.get(source, {})
             if name not in found and not (self._everything or source in self._complete
                                           or name in self._asked.get(source, ())):
-                self._fetch(source, name)
+                self._fetch(source, [name])
                 found = self._by_source.get(source, {})
         return found.get(name)
 
@@ -164,7 +164,7 @@ class CatalogDetails:
             have, asked = self._by_source.get(source, {}), self._asked.get(source, set())
             missing = [n for n in names if n not in have and n not in asked]
             if len(missing) > 1:
-                self._fetch(source, missing[0], missing)
+                self._fetch(source, missing)
 
     def _scope(self, source: str, names: list[str]) -> tuple[str | None, list[str] | None]:
         """What to fetch for *source* asked by the files *names*: (source, file names).
@@ -190,8 +190,8 @@ class CatalogDetails:
             return source, [n for n in self._holders(source) if n not in have and n not in asked]
         return source, None
 
-    def _fetch(self, source: str, name: str, names: list[str] | None = None) -> None:
-        wanted, files = self._scope(source, names or [name])
+    def _fetch(self, source: str, names: list[str]) -> None:
+        wanted, files = self._scope(source, names)
         if files is not None and not files:
             return  # every file holding it is fetched already
         self.queries += 1

@@ -180,8 +180,7 @@ def RunDirectory(path: str | os.PathLike, include: str = "*",
             known = {"train_ids": decode_array(
                          facts.train_ids if inc_suspect_trains else facts.valid_train_ids),
                      "_disjoint": facts.disjoint}
-        files = opened.files if opened.catalogued is None or opened.catalogued.outline.has_legacy \
-            else opened.catalogued  # (made when first used)
+        files = opened.files if opened.catalogued is None else opened.catalogued
         return _collection_class()(files, ctx_closes=True, is_single_run=True,
                                    inc_suspect_trains=inc_suspect_trains, **known)
 

@@ -181,3 +181,50 @@ def test_selections_of_a_checked_run_are_not_checked_again(crawled_run, monkeypa
     assert len(sel.train_ids) == 6 and sel.all_sources
     with pytest.raises(AssertionError, match="repeated"):
         run.union(RunDirectory(crawled_run[0], catalog=None))  # a union is checked
+
+
+def test_a_catalogued_run_with_legacy_names_lists_and_reads_them(tmp_path):
+    from extra_catalog.catalog import init_catalog
+    from extra_catalog.testing import XGM, write_file
+
+    run_dir = tmp_path / "p900001" / "raw" / "r0007"
+    xgm, old = "SA1_XTD2_XGM/DOOCS/MAIN", "OLD_XGM/DOOCS/MAIN:output"
+    for seq in range(2):
+        write_file(run_dir / f"RAW-R0007-DA01-S{seq:05d}.h5", [XGM(xgm)], run=7, sequence=seq,
+                   first_train_id=10000 + 10 * seq, legacy_names={old: f"{xgm}:output"})
+    url = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+    init_catalog(url)
+    with open_catalog(url) as cat:
+        crawl(cat, [run_dir], CrawlOptions(settle=0, processes=1))
+    run, eager = _fresh(run_dir, url), RunDirectory(run_dir, catalog=None)
+    assert run.legacy_sources == eager.legacy_sources == {old: f"{xgm}:output"}
+    assert run.all_sources == eager.all_sources
+    with pytest.warns(DeprecationWarning, match="legacy name"):
+        data = run[old, "data.intensityTD"].ndarray()
+    np.testing.assert_array_equal(data, eager[f"{xgm}:output", "data.intensityTD"].ndarray())
+
+
+def test_a_file_removed_after_a_lazy_open_is_named_when_read(crawled_run):
+    from extra_catalog.exceptions import DataFileNotFoundError
+
+    run_dir, url = crawled_run
+    run = _fresh(run_dir, url)
+    gone = run_dir / "RAW-R0005-AGIPD01-S00001.h5"
+    gone.unlink()
+    kd = run["SPB_DET_AGIPD1M-1/DET/1CH0:xtdf", "image.data"]
+    assert kd.shape[0] == 60  # metadata: from the catalogue, as opened
+    with pytest.raises(DataFileNotFoundError, match="AGIPD01-S00001"):
+        kd[by_index[12:14]].ndarray()
+    assert kd[by_index[0:2]].ndarray().shape == (4, 2, 8, 8)  # the other files still read
+
+
+def test_sources_made_in_bulk_equal_those_the_constructor_makes(crawled_run):
+    from extra_catalog.reader.sourcedata import SourceData
+
+    run = _fresh(*crawled_run)
+    name = "SPB_DET_AGIPD1M-1/DET/0CH0:xtdf"
+    made = run[name]
+    by_hand = SourceData(name, sel_keys=None, train_ids=run._tids, files=made.files,
+                         section="INSTRUMENT", is_single_run=True,
+                         inc_suspect_trains=run.inc_suspect_trains)
+    assert vars(made) == vars(by_hand)
